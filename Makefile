@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# DMA-direct rewrite for Linux 6.12: see README.md.
+
+ARCH ?= x86_64
+
+.PHONY: run check setup series export lint clean help
+
+help:
+	@echo "make run [ARCH=x86_64|arm64]  build, boot under QEMU, run the DMA suites"
+	@echo "make check                    all suites, both arches, variants, base tree, lint"
+	@echo "make export                   write the series as patches to .build/patches"
+	@echo "make setup                    install packages, extract the base tree"
+
+run:
+	@scripts/run.sh $(ARCH)
+
+check:
+	@scripts/check.sh
+
+setup:
+	@scripts/setup.sh
+
+series:
+	@python3 scripts/series.py assemble ours
+
+export:
+	@python3 scripts/series.py export .build/patches
+
+lint: series
+	@scripts/lint.sh $(ARCH)
+
+clean:
+	rm -rf .build/kunit .build/results .build/lint .build/patches

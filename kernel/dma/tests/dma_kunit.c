@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fixtures shared by the DMA KUnit suites: test devices, user mappings of
+ * DMA buffers and a watch on kernel warnings.
+ */
+#include <kunit/device.h>
+#include <kunit/resource.h>
+#include <linux/anon_inodes.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/string.h>
+#include <trace/events/printk.h>
+
+#include "dma_kunit.h"
+
+/**
+ * dma_kunit_device() - register a device for DMA tests
+ * @test: the running test; the device is unregistered when it ends
+ * @opts: masks and coherence of the device
+ *
+ * A kunit device points its dma_mask at its own coherent_dma_mask, so
+ * setting one would silently set the other; the streaming mask gets storage
+ * of its own here.  The device also gets dma_parms, which the segment
+ * setters require.  Coherence is fixed before the masks are set, because
+ * dma_set_mask() caches whether syncs can be skipped.
+ *
+ * Return: the device; the test is aborted if it cannot be set up.
+ */
+struct device *dma_kunit_device(struct kunit *test,
+				const struct dma_kunit_dev_opts *opts)
+{
+	static atomic_t serial = ATOMIC_INIT(0);
+	u64 dma_mask = opts->dma_mask ?: DMA_BIT_MASK(64);
+	u64 coherent_mask = opts->coherent_mask ?: dma_mask;
+	char name[24];
+	struct device *dev;
+
+	snprintf(name, sizeof(name), "dma%d", atomic_inc_return(&serial));
+	dev = kunit_device_register(test, name);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+
+	dev->dma_mask = devm_kzalloc(dev, sizeof(*dev->dma_mask), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev->dma_mask);
+	dev->dma_parms = devm_kzalloc(dev, sizeof(*dev->dma_parms), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev->dma_parms);
+
+#if defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
+	dev->dma_coherent = !opts->noncoherent;
+#endif
+
+	KUNIT_ASSERT_EQ_MSG(test, dma_set_mask(dev, dma_mask), 0,
+			    "dma mask %#llx refused", dma_mask);
+	KUNIT_ASSERT_EQ_MSG(test, dma_set_coherent_mask(dev, coherent_mask), 0,
+			    "coherent mask %#llx refused", coherent_mask);
+	return dev;
+}
+
+struct dma_kunit_mmap_ctx {
+	dma_kunit_mmap_fn fn;
+	void *ctx;
+};
+
+static int dma_kunit_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dma_kunit_mmap_ctx *mc = file->private_data;
+
+	return mc->fn(vma, mc->ctx);
+}
+
+static const struct file_operations dma_kunit_fops = {
+	.owner	= THIS_MODULE,
+	.mmap	= dma_kunit_file_mmap,
+};
+
+KUNIT_DEFINE_ACTION_WRAPPER(dma_kunit_fput, fput, struct file *);
+
+/**
+ * dma_kunit_mmap() - map a file whose ->mmap() runs a test callback
+ * @test: the running test; the file and mapping live as long as it
+ * @fn: called with the new vma, to fill it (typically with a DMA mmap)
+ * @ctx: passed to @fn
+ * @pgoff: page offset asked for, as user space would pass to mmap()
+ * @nr_pages: length of the mapping in pages
+ *
+ * The test thread is given a user address space of its own on first use, so
+ * the mapping can be read and written with copy_{from,to}_user().  Shared
+ * mappings are used because remap_pfn_range() refuses private ones.
+ *
+ * Return: the file and the user address; the address is an error value if
+ * the mmap was refused.
+ */
+struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
+				     void *ctx, unsigned long pgoff,
+				     unsigned long nr_pages)
+{
+	struct dma_kunit_mmap_ctx *mc;
+	struct dma_kunit_umap um;
+
+	mc = kunit_kzalloc(test, sizeof(*mc), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mc);
+	mc->fn = fn;
+	mc->ctx = ctx;
+
+	um.file = anon_inode_getfile("[dma_kunit]", &dma_kunit_fops, mc, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, um.file);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_kunit_fput,
+							 um.file), 0);
+
+	um.addr = kunit_vm_mmap(test, um.file, 0, nr_pages << PAGE_SHIFT,
+				PROT_READ | PROT_WRITE, MAP_SHARED,
+				pgoff << PAGE_SHIFT);
+	KUNIT_ASSERT_NE_MSG(test, um.addr, 0, "no user address space");
+	return um;
+}
+
+/**
+ * dma_kunit_file_is_mapped() - does the test's address space map @file?
+ * @file: a file from dma_kunit_mmap()
+ *
+ * Return: true if any vma of the current address space maps @file.
+ */
+bool dma_kunit_file_is_mapped(struct file *file)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool found = false;
+
+	if (!mm)
+		return false;
+
+	VMA_ITERATOR(vmi, mm, 0);
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		if (vma->vm_file == file) {
+			found = true;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return found;
+}
+
+static void dma_kunit_console_probe(void *data, const char *text, size_t len)
+{
+	struct dma_kunit_warn_watch *watch = data;
+
+	if (strnstr(text, "WARNING:", len))
+		atomic_inc(&watch->warnings);
+}
+
+static void dma_kunit_unwatch(void *data)
+{
+	unregister_trace_console(dma_kunit_console_probe, data);
+	tracepoint_synchronize_unregister();
+}
+
+/**
+ * dma_kunit_watch_warnings() - start counting kernel warnings
+ * @test: the running test; counting stops when it ends
+ *
+ * Warnings are recognised on the console, as a user would see them, so the
+ * count covers WARN(), WARN_ONCE() and dev_WARN() alike.  Skips the test
+ * when the kernel has no console tracepoint.
+ *
+ * Return: the watch, whose counter starts at zero.
+ */
+struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test)
+{
+	struct dma_kunit_warn_watch *watch;
+
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+		kunit_skip(test, "needs CONFIG_TRACEPOINTS to see warnings");
+
+	watch = kunit_kzalloc(test, sizeof(*watch), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, watch);
+	KUNIT_ASSERT_EQ(test, register_trace_console(dma_kunit_console_probe,
+						     watch), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_kunit_unwatch,
+							 watch), 0);
+	return watch;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fixtures shared by the DMA KUnit suites.
+ *
+ * Every helper asserts on failure, so a test never sees a half-built
+ * fixture, and registers its own cleanup with the test, so nothing is left
+ * behind when a case fails half-way.
+ */
+#ifndef _KERNEL_DMA_TESTS_DMA_KUNIT_H
+#define _KERNEL_DMA_TESTS_DMA_KUNIT_H
+
+#include <kunit/test.h>
+#include <linux/device.h>
+#include <linux/types.h>
+
+struct vm_area_struct;
+
+/**
+ * struct dma_kunit_dev_opts - how a test device should look to the DMA layer
+ * @dma_mask: streaming DMA mask; 0 means 64 bits
+ * @coherent_mask: coherent DMA mask; 0 means the same as @dma_mask
+ * @noncoherent: the device does not snoop CPU caches.  Only meaningful where
+ *	the architecture supports non-coherent DMA (arm64); ignored elsewhere.
+ */
+struct dma_kunit_dev_opts {
+	u64 dma_mask;
+	u64 coherent_mask;
+	bool noncoherent;
+};
+
+struct device *dma_kunit_device(struct kunit *test,
+				const struct dma_kunit_dev_opts *opts);
+
+/* Called from the ->mmap() of a dma_kunit_mmap() file. */
+typedef int (*dma_kunit_mmap_fn)(struct vm_area_struct *vma, void *ctx);
+
+/**
+ * struct dma_kunit_umap - a user mapping made by dma_kunit_mmap()
+ * @file: the file that was mapped
+ * @addr: user address of the mapping, or an error value (IS_ERR_VALUE())
+ */
+struct dma_kunit_umap {
+	struct file *file;
+	unsigned long addr;
+};
+
+struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
+				     void *ctx, unsigned long pgoff,
+				     unsigned long nr_pages);
+bool dma_kunit_file_is_mapped(struct file *file);
+
+/**
+ * struct dma_kunit_warn_watch - counts kernel warnings during a test
+ * @warnings: "WARNING:" reports printed since dma_kunit_watch_warnings()
+ */
+struct dma_kunit_warn_watch {
+	atomic_t warnings;
+};
+
+struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test);
+
+#endif /* _KERNEL_DMA_TESTS_DMA_KUNIT_H */

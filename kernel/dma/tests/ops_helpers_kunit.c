@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the helpers of dma_map_ops implementations
+ * (kernel/dma/ops_helpers.c).
+ *
+ * All cases but one use only the helpers' global interface.  The exception
+ * makes the scatterlist allocation fail through a test seam, which exists
+ * only where CONFIG_DMA_KUNIT_SEAMS says so; elsewhere that case skips.
+ */
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/dma-map-ops.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "dma_kunit.h"
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+#include "../seams.h"
+#endif
+
+#define DMA_OPS_TEST_PAGES	4
+
+struct dma_ops_test_buf {
+	struct page *page;
+	unsigned int order;
+};
+
+static void dma_ops_test_free_buf(void *data)
+{
+	struct dma_ops_test_buf *buf = data;
+
+	__free_pages(buf->page, buf->order);
+}
+
+/* A physically contiguous buffer, each page filled with its own byte. */
+static struct page *dma_ops_test_alloc_buf(struct kunit *test,
+					   unsigned int order)
+{
+	struct dma_ops_test_buf *buf;
+	unsigned long i;
+
+	buf = kunit_kzalloc(test, sizeof(*buf), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	buf->order = order;
+	buf->page = alloc_pages(GFP_KERNEL, order);
+	KUNIT_ASSERT_NOT_NULL(test, buf->page);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				dma_ops_test_free_buf, buf), 0);
+
+	for (i = 0; i < (1UL << order); i++)
+		memset(page_address(buf->page + i), 0x10 + i, PAGE_SIZE);
+	return buf->page;
+}
+
+static struct device *dma_ops_test_device(struct kunit *test)
+{
+	struct dma_kunit_dev_opts opts = { };
+
+	return dma_kunit_device(test, &opts);
+}
+
+static const size_t dma_ops_sg_sizes[] = {
+	1, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1,
+	DMA_OPS_TEST_PAGES * PAGE_SIZE,
+};
+
+static void dma_ops_size_desc(const size_t *size, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "size %zu", *size);
+}
+
+KUNIT_ARRAY_PARAM(dma_ops_sg_sizes, dma_ops_sg_sizes, dma_ops_size_desc);
+
+static void dma_ops_check_one_entry(struct kunit *test, struct sg_table *sgt,
+				    struct page *page, size_t size)
+{
+	KUNIT_EXPECT_EQ(test, sgt->orig_nents, 1);
+	KUNIT_EXPECT_EQ(test, sgt->nents, 1);
+	KUNIT_EXPECT_PTR_EQ(test, sg_page(sgt->sgl), page);
+	KUNIT_EXPECT_EQ(test, sgt->sgl->offset, 0);
+	KUNIT_EXPECT_EQ(test, sgt->sgl->length, PAGE_ALIGN(size));
+	KUNIT_EXPECT_TRUE(test, sg_is_last(sgt->sgl));
+}
+
+/* A linear-map buffer: one entry, page-aligned length, the first page. */
+static void dma_ops_get_sgtable_linear(struct kunit *test)
+{
+	size_t size = *(const size_t *)test->param_value;
+	struct device *dev = dma_ops_test_device(test);
+	struct page *page = dma_ops_test_alloc_buf(test, 2);
+	struct sg_table sgt;
+
+	KUNIT_ASSERT_EQ(test, dma_common_get_sgtable(dev, &sgt,
+			page_address(page), page_to_phys(page), size, 0), 0);
+	dma_ops_check_one_entry(test, &sgt, page, size);
+	sg_free_table(&sgt);
+}
+
+/* A buffer seen through a vmalloc-space alias resolves to its pages. */
+static void dma_ops_get_sgtable_remapped(struct kunit *test)
+{
+	struct device *dev = dma_ops_test_device(test);
+	struct page *page = dma_ops_test_alloc_buf(test, 2);
+	size_t size = DMA_OPS_TEST_PAGES * PAGE_SIZE;
+	struct sg_table sgt;
+	void *vaddr;
+
+	vaddr = dma_common_contiguous_remap(page, size, PAGE_KERNEL,
+					    __builtin_return_address(0));
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+
+	KUNIT_EXPECT_EQ(test, dma_common_get_sgtable(dev, &sgt, vaddr, 0,
+						     size, 0), 0);
+	dma_ops_check_one_entry(test, &sgt, page, size);
+	sg_free_table(&sgt);
+	dma_common_free_remap(vaddr, size);
+}
+
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+static int dma_ops_sgt_enomem(struct sg_table *sgt)
+{
+	return -ENOMEM;
+}
+#endif
+
+/* The table allocation failing is reported, with nothing to free. */
+static void dma_ops_get_sgtable_nomem(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+	struct device *dev = dma_ops_test_device(test);
+	struct page *page = dma_ops_test_alloc_buf(test, 0);
+	struct sg_table sgt = { };
+
+	kunit_activate_static_stub(test, dma_common_alloc_sgtable,
+				   dma_ops_sgt_enomem);
+	KUNIT_EXPECT_EQ(test, dma_common_get_sgtable(dev, &sgt,
+			page_address(page), 0, PAGE_SIZE, 0), -ENOMEM);
+	KUNIT_EXPECT_NULL(test, sgt.sgl);
+#else
+	kunit_skip(test, "needs the DMA test seams");
+#endif
+}
+
+struct dma_ops_mmap_ctx {
+	struct device *dev;
+	struct page *page;
+	size_t size;
+	bool force_pgoff;
+	unsigned long pgoff;
+};
+
+static int dma_ops_mmap_fn(struct vm_area_struct *vma, void *data)
+{
+	struct dma_ops_mmap_ctx *ctx = data;
+
+	/* Offsets that mmap() itself refuses are injected here. */
+	if (ctx->force_pgoff)
+		vma->vm_pgoff = ctx->pgoff;
+	return dma_common_mmap(ctx->dev, vma, page_address(ctx->page),
+			       page_to_phys(ctx->page), ctx->size, 0);
+}
+
+static struct dma_ops_mmap_ctx *dma_ops_mmap_setup(struct kunit *test)
+{
+	struct dma_ops_mmap_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->dev = dma_ops_test_device(test);
+	ctx->page = dma_ops_test_alloc_buf(test, 2);
+	/* Not a page multiple: the last page is still mappable. */
+	ctx->size = (DMA_OPS_TEST_PAGES - 1) * PAGE_SIZE + 100;
+	return ctx;
+}
+
+struct dma_ops_mmap_window {
+	unsigned long pgoff;
+	unsigned long nr_pages;
+};
+
+static const struct dma_ops_mmap_window dma_ops_mmap_ok[] = {
+	{ 0, DMA_OPS_TEST_PAGES },
+	{ 1, 2 },
+	{ DMA_OPS_TEST_PAGES - 1, 1 },
+};
+
+static void dma_ops_window_desc(const struct dma_ops_mmap_window *w,
+				char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "pgoff %lu, %lu pages",
+		 w->pgoff, w->nr_pages);
+}
+
+KUNIT_ARRAY_PARAM(dma_ops_mmap_ok, dma_ops_mmap_ok, dma_ops_window_desc);
+
+/* The window asked for is mapped, and user and kernel share the memory. */
+static void dma_ops_mmap_window(struct kunit *test)
+{
+	const struct dma_ops_mmap_window *w = test->param_value;
+	struct dma_ops_mmap_ctx *ctx = dma_ops_mmap_setup(test);
+	struct dma_kunit_umap um;
+	u8 *kbuf, byte;
+	unsigned long i;
+
+	um = dma_kunit_mmap(test, dma_ops_mmap_fn, ctx, w->pgoff, w->nr_pages);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(um.addr), "mmap: %ld",
+			       (long)um.addr);
+
+	kbuf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, kbuf);
+	for (i = 0; i < w->nr_pages; i++) {
+		unsigned long uaddr = um.addr + i * PAGE_SIZE;
+		u8 *kpage = page_address(ctx->page + w->pgoff + i);
+
+		KUNIT_ASSERT_EQ(test, copy_from_user(kbuf, (void __user *)uaddr,
+						     PAGE_SIZE), 0);
+		KUNIT_EXPECT_EQ(test, memcmp(kbuf, kpage, PAGE_SIZE), 0);
+
+		byte = 0xe0 + i;
+		KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr + 7,
+						   &byte, 1), 0);
+		KUNIT_EXPECT_EQ(test, kpage[7], byte);
+	}
+}
+
+struct dma_ops_mmap_bad {
+	const char *what;
+	unsigned long pgoff;
+	unsigned long nr_pages;
+	bool force_pgoff;
+};
+
+static const struct dma_ops_mmap_bad dma_ops_mmap_bad[] = {
+	{ "pgoff at the end", DMA_OPS_TEST_PAGES, 1, false },
+	{ "pgoff past the end", DMA_OPS_TEST_PAGES + 5, 1, false },
+	{ "window past the end", DMA_OPS_TEST_PAGES - 1, 2, false },
+	{ "window longer than buffer", 0, DMA_OPS_TEST_PAGES + 1, false },
+	{ "huge pgoff", (ULONG_MAX >> PAGE_SHIFT) - 8, 1, false },
+	{ "pgoff + length wraps", ULONG_MAX - 1, 2, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(dma_ops_mmap_bad, dma_ops_mmap_bad, what);
+
+/* Windows that do not lie inside the buffer get -ENXIO and no mapping. */
+static void dma_ops_mmap_out_of_bounds(struct kunit *test)
+{
+	const struct dma_ops_mmap_bad *bad = test->param_value;
+	struct dma_ops_mmap_ctx *ctx = dma_ops_mmap_setup(test);
+	struct dma_kunit_umap um;
+
+	ctx->force_pgoff = bad->force_pgoff;
+	ctx->pgoff = bad->pgoff;
+	um = dma_kunit_mmap(test, dma_ops_mmap_fn, ctx,
+			    bad->force_pgoff ? 0 : bad->pgoff, bad->nr_pages);
+
+	KUNIT_EXPECT_EQ(test, (long)um.addr, -ENXIO);
+	KUNIT_EXPECT_FALSE(test, dma_kunit_file_is_mapped(um.file));
+}
+
+/*
+ * A dma_map_ops that maps one-to-one and records what it is asked, to watch
+ * dma_common_alloc_pages() and dma_common_free_pages() from the device side.
+ */
+struct dma_ops_record {
+	unsigned int maps;
+	unsigned int unmaps;
+	struct page *page;
+	unsigned long offset;
+	size_t size;
+	enum dma_data_direction dir;
+	unsigned long map_attrs;
+	unsigned long unmap_attrs;
+	bool zeroed_at_map;
+	bool fail_map;
+	bool pin;		/* hold a reference to see the page freed */
+	int refs_at_unmap;
+};
+
+static bool dma_ops_all_zero(struct page *page, size_t size)
+{
+	return !memchr_inv(page_address(page), 0, PAGE_ALIGN(size));
+}
+
+static dma_addr_t dma_ops_rec_map_page(struct device *dev, struct page *page,
+				       unsigned long offset, size_t size,
+				       enum dma_data_direction dir,
+				       unsigned long attrs)
+{
+	struct dma_ops_record *rec = dev_get_drvdata(dev);
+
+	rec->maps++;
+	rec->page = page;
+	rec->offset = offset;
+	rec->size = size;
+	rec->dir = dir;
+	rec->map_attrs = attrs;
+	rec->zeroed_at_map = dma_ops_all_zero(page, size);
+	if (rec->pin)
+		get_page(page);
+	if (rec->fail_map)
+		return DMA_MAPPING_ERROR;
+	return page_to_phys(page) + offset;
+}
+
+static void dma_ops_rec_unmap_page(struct device *dev, dma_addr_t addr,
+				   size_t size, enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	struct dma_ops_record *rec = dev_get_drvdata(dev);
+
+	rec->unmaps++;
+	rec->unmap_attrs = attrs;
+	rec->refs_at_unmap = page_count(pfn_to_page(PHYS_PFN(addr)));
+}
+
+static const struct dma_map_ops dma_ops_rec_ops = {
+	.map_page	= dma_ops_rec_map_page,
+	.unmap_page	= dma_ops_rec_unmap_page,
+};
+
+KUNIT_DEFINE_ACTION_WRAPPER(dma_ops_put_page, put_page, struct page *);
+
+static struct device *dma_ops_rec_device(struct kunit *test,
+					 struct dma_ops_record **recp)
+{
+	struct device *dev = dma_ops_test_device(test);
+	struct dma_ops_record *rec;
+
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_OPS))
+		kunit_skip(test, "needs CONFIG_ARCH_HAS_DMA_OPS");
+	if (dev_get_cma_area(dev))
+		kunit_skip(test, "page references are not kept by CMA");
+
+	rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	dev_set_drvdata(dev, rec);
+	set_dma_ops(dev, &dma_ops_rec_ops);
+	*recp = rec;
+	return dev;
+}
+
+/* Leave a recently freed page full of garbage, likely to be handed out. */
+static void dma_ops_dirty_free_page(void)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+
+	if (page) {
+		memset(page_address(page), 0xa5, PAGE_SIZE);
+		__free_page(page);
+	}
+}
+
+static const enum dma_data_direction dma_ops_dirs[] = {
+	DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE,
+};
+
+static void dma_ops_dir_desc(const enum dma_data_direction *dir, char *desc)
+{
+	static const char * const names[] = {
+		[DMA_BIDIRECTIONAL] = "bidirectional",
+		[DMA_TO_DEVICE] = "to-device",
+		[DMA_FROM_DEVICE] = "from-device",
+	};
+
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", names[*dir]);
+}
+
+KUNIT_ARRAY_PARAM(dma_ops_dirs, dma_ops_dirs, dma_ops_dir_desc);
+
+/* Zeroed memory, mapped once, whole, without cache maintenance. */
+static void dma_ops_alloc_pages_maps(struct kunit *test)
+{
+	enum dma_data_direction dir =
+		*(const enum dma_data_direction *)test->param_value;
+	size_t size = PAGE_SIZE + 10;
+	struct dma_ops_record *rec;
+	struct device *dev = dma_ops_rec_device(test, &rec);
+	dma_addr_t handle = 0;
+	struct page *page;
+
+	dma_ops_dirty_free_page();
+	page = dma_common_alloc_pages(dev, size, &handle, dir, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+
+	KUNIT_EXPECT_TRUE(test, dma_ops_all_zero(page, size));
+	KUNIT_EXPECT_EQ(test, rec->maps, 1);
+	KUNIT_EXPECT_PTR_EQ(test, rec->page, page);
+	KUNIT_EXPECT_EQ(test, rec->offset, 0);
+	KUNIT_EXPECT_EQ(test, rec->size, size);
+	KUNIT_EXPECT_EQ(test, rec->dir, dir);
+	KUNIT_EXPECT_TRUE(test, rec->map_attrs & DMA_ATTR_SKIP_CPU_SYNC);
+	KUNIT_EXPECT_EQ(test, handle, page_to_phys(page));
+
+	dma_common_free_pages(dev, size, page, handle, dir);
+	KUNIT_EXPECT_EQ(test, rec->unmaps, 1);
+	KUNIT_EXPECT_TRUE(test, rec->unmap_attrs & DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/* A refused mapping returns NULL and gives the page back. */
+static void dma_ops_alloc_pages_map_error(struct kunit *test)
+{
+	struct dma_ops_record *rec;
+	struct device *dev = dma_ops_rec_device(test, &rec);
+	dma_addr_t handle = 0;
+
+	rec->fail_map = true;
+	rec->pin = true;
+	KUNIT_EXPECT_NULL(test, dma_common_alloc_pages(dev, PAGE_SIZE, &handle,
+						       DMA_BIDIRECTIONAL,
+						       GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, rec->maps, 1);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_ops_put_page,
+							 rec->page), 0);
+	KUNIT_EXPECT_EQ(test, handle, DMA_MAPPING_ERROR);
+	/* Only the reference the test took is left. */
+	KUNIT_EXPECT_EQ(test, page_count(rec->page), 1);
+	KUNIT_EXPECT_EQ(test, rec->unmaps, 0);
+}
+
+/* Free unmaps while the page is still allocated, then frees it. */
+static void dma_ops_free_pages_order(struct kunit *test)
+{
+	struct dma_ops_record *rec;
+	struct device *dev = dma_ops_rec_device(test, &rec);
+	dma_addr_t handle;
+	struct page *page;
+
+	rec->pin = true;
+	page = dma_common_alloc_pages(dev, PAGE_SIZE, &handle, DMA_TO_DEVICE,
+				      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_ops_put_page,
+							 page), 0);
+
+	dma_common_free_pages(dev, PAGE_SIZE, page, handle, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, rec->unmaps, 1);
+	KUNIT_EXPECT_EQ(test, rec->refs_at_unmap, 2);
+	KUNIT_EXPECT_EQ(test, page_count(page), 1);
+}
+
+static struct kunit_case dma_ops_helpers_cases[] = {
+	KUNIT_CASE_PARAM(dma_ops_get_sgtable_linear,
+			 dma_ops_sg_sizes_gen_params),
+	KUNIT_CASE(dma_ops_get_sgtable_remapped),
+	KUNIT_CASE(dma_ops_get_sgtable_nomem),
+	KUNIT_CASE_PARAM(dma_ops_mmap_window, dma_ops_mmap_ok_gen_params),
+	KUNIT_CASE_PARAM(dma_ops_mmap_out_of_bounds,
+			 dma_ops_mmap_bad_gen_params),
+	KUNIT_CASE_PARAM(dma_ops_alloc_pages_maps, dma_ops_dirs_gen_params),
+	KUNIT_CASE(dma_ops_alloc_pages_map_error),
+	KUNIT_CASE(dma_ops_free_pages_order),
+	{}
+};
+
+static struct kunit_suite dma_ops_helpers_suite = {
+	.name = "dma_ops_helpers",
+	.test_cases = dma_ops_helpers_cases,
+};
+kunit_test_suite(dma_ops_helpers_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the dma_map_ops helpers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: everything.  The DMA suites on x86_64 and arm64, each in the
+# default and swiotlb=force variants, on our tree and (differential run) on
+# the pristine base tree with only the test patches; then lint and the
+# upstream-overlap bounds.  The last line is the KUnit total.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arches=${ARCHES:-x86_64 arm64}
+variants=${VARIANTS:-default swiotlb}
+start=$SECONDS
+status=0
+
+"$top/scripts/setup.sh" || die "setup failed"
+echo "DMA-direct rewrite: make check on Linux $(base_version "$build/base")" \
+	"(Debian linux-source-6.12), arches: $arches"
+python3 "$top/scripts/series.py" assemble ours || die "series does not apply"
+python3 "$top/scripts/series.py" assemble base || die "test patches do not apply to base"
+
+runs=()
+for arch in $arches; do
+	for tree in ours base; do
+		t=$SECONDS
+		# shellcheck disable=SC2086
+		"$top/scripts/kunit.sh" "$tree" "$arch" $variants || status=1
+		for v in $variants; do runs+=("$tree-$arch-$v"); done
+		log "$tree/$arch done in $((SECONDS - t))s"
+	done
+done
+
+# shellcheck disable=SC2086
+"$top/scripts/lint.sh" $arches || { log "lint: FAILED"; status=1; }
+
+overlap=$top/../shared/bin/upstream-overlap
+if [ -x "$overlap" ]; then
+	log "upstream-overlap against the base tree"
+	(cd "$top" && "$overlap" "$build/base") || { log "overlap: FAILED"; status=1; }
+else
+	log "upstream-overlap: $overlap not found, not checked"
+fi
+
+log "make check took $((SECONDS - start))s"
+python3 "$top/scripts/summary.py" "${runs[@]}" || status=1
+exit $status

@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kunit.sh TREE ARCH VARIANT...: build the assembled TREE (ours or base) for
+# ARCH with the DMA suites, then boot it under QEMU once per VARIANT.
+# Results go to .build/results/TREE-ARCH-VARIANT.{json,log}; the exit
+# status is non-zero if a build failed or a run did not complete.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tree=$1 arch=$2
+shift 2
+src=$(tree_dir "$tree")
+bdir=$build/kunit/$tree-$arch
+res=$build/results
+mkdir -p "$bdir" "$res"
+
+kconfigs=(--kunitconfig=kernel/dma/tests)
+[ -f "$src/kernel/dma/tests/$arch.kunitconfig" ] &&
+	kconfigs+=(--kunitconfig="kernel/dma/tests/$arch.kunitconfig")
+
+# Relative paths and no cwd in the hash: a fresh clone elsewhere still
+# hits the cache filled by an earlier one.
+export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
+start=$SECONDS
+log "building $tree tree for $arch (log: .build/results/$tree-$arch-build.log)"
+# shellcheck disable=SC2046
+if ! python3 "$src/tools/testing/kunit/kunit.py" build $(kunit_arch_args "$arch") \
+	--build_dir="$bdir" "${kconfigs[@]}" --jobs="$(nproc)" \
+	--make_options="CC=$(kunit_cc "$arch")" \
+	> "$res/$tree-$arch-build.log" 2>&1; then
+	tail -n 40 "$res/$tree-$arch-build.log"
+	die "build of $tree tree for $arch failed"
+fi
+log "built $tree/$arch in $((SECONDS - start))s"
+
+status=0
+for variant in "$@"; do
+	name=$tree-$arch-$variant
+	kargs=()
+	for a in $(variant_args "$variant"); do kargs+=(--kernel_args="$a"); done
+	log "running DMA suites: $tree tree, $arch, $variant"
+	rm -f "$res/$name.json"
+	# shellcheck disable=SC2046
+	python3 "$src/tools/testing/kunit/kunit.py" exec $(kunit_arch_args "$arch") \
+		--build_dir="$bdir" "${kargs[@]}" --json="$res/$name.json" \
+		2>&1 | tee "$res/$name.out" | grep -E '^\[..:..:..\] (=|\[|Testing|Ran)' || true
+	cp "$bdir/test.log" "$res/$name.log" 2>/dev/null || true
+	[ -s "$res/$name.json" ] || { log "$name: no results"; status=1; }
+done
+exit $status

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared shell helpers for the project scripts; sourced, never run.
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# base_version DIR: the kernel version of the tree in DIR, e.g. 6.12.117
+base_version() {
+	local mk=$1/Makefile v p s
+	v=$(sed -n 's/^VERSION = //p' "$mk")
+	p=$(sed -n 's/^PATCHLEVEL = //p' "$mk")
+	s=$(sed -n 's/^SUBLEVEL = //p' "$mk")
+	echo "$v.$p.$s"
+}
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$top/.build
+
+# tree_dir ours|base: the assembled tree the KUnit run uses
+tree_dir() {
+	case $1 in
+	ours) echo "$build/linux" ;;
+	base) echo "$build/base-tests" ;;
+	*) die "unknown tree $1" ;;
+	esac
+}
+
+# kunit_arch_args ARCH: kunit.py options selecting ARCH, with ccache
+kunit_arch_args() {
+	case $1 in
+	x86_64) echo "--arch=x86_64" ;;
+	arm64) echo "--arch=arm64 --cross_compile=aarch64-linux-gnu-" ;;
+	*) die "unknown arch $1 (x86_64 or arm64)" ;;
+	esac
+}
+
+kunit_cc() {
+	case $1 in
+	x86_64) echo "ccache gcc" ;;
+	arm64) echo "ccache aarch64-linux-gnu-gcc" ;;
+	esac
+}
+
+# variant_args VARIANT: extra kernel command line of a test variant
+variant_args() {
+	case $1 in
+	default) echo "" ;;
+	swiotlb) echo "swiotlb=force" ;;
+	*) die "unknown variant $1" ;;
+	esac
+}

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh ARCH...: the static checks on our files, in the assembled tree:
+# checkpatch --strict on every patch of the series, kernel-doc, and for
+# each ARCH a W=1 build with sparse (C=2) of our objects, in the KUnit
+# build directory that kunit.sh configured.  Prints each finding; exits
+# non-zero if there is any.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+src=$(tree_dir ours)
+out=$build/lint
+rm -rf "$out"
+mkdir -p "$out"
+fail=0
+
+cd "$top" || exit 1
+mapfile -t cfiles < <(git ls-files --cached --others --exclude-standard \
+	-- 'kernel/*.c' 'arch/*.c' 'include/*.h' 'kernel/*.h' 'arch/*.h')
+
+log "checkpatch --strict on the series"
+python3 scripts/series.py export "$out/patches" >/dev/null || exit 1
+# New files are covered by the existing F: kernel/dma/ entry of MAINTAINERS.
+if ! (cd "$src" && scripts/checkpatch.pl --strict --quiet --no-signoff \
+	--ignore FILE_PATH_CHANGES "$out"/patches/*.patch) > "$out/checkpatch.txt" 2>&1; then
+	cat "$out/checkpatch.txt"
+	fail=1
+fi
+
+log "kernel-doc on ${#cfiles[@]} files"
+if (cd "$src" && scripts/kernel-doc -none -Wall "${cfiles[@]}") 2>&1 |
+	tee "$out/kernel-doc.txt" | grep -q .; then
+	cat "$out/kernel-doc.txt"
+	fail=1
+fi
+
+export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
+for arch in "$@"; do
+	bdir=$build/kunit/ours-$arch
+	[ -f "$bdir/.config" ] || die "no $arch build to lint in: run kunit.sh first"
+	objs=()
+	for f in "${cfiles[@]}"; do
+		case $f in
+		*.c) [ -f "$bdir/${f%.c}.o" ] && objs+=("${f%.c}.o") ;;
+		esac
+	done
+	log "W=1 and sparse (C=2) on ${#objs[@]} $arch objects"
+	karch=$arch cross=
+	[ "$arch" = arm64 ] && cross=aarch64-linux-gnu-
+	make -C "$src" O="$bdir" ARCH="$karch" CROSS_COMPILE="$cross" \
+		CC="$(kunit_cc "$arch")" W=1 C=2 "${objs[@]}" \
+		> "$out/build-$arch.txt" 2>&1 || fail=1
+	if grep -E '(warning|error):' "$out/build-$arch.txt" |
+		grep -F -f <(printf '%s\n' "${cfiles[@]}") > "$out/findings-$arch.txt"; then
+		cat "$out/findings-$arch.txt"
+		fail=1
+	fi
+done
+
+[ $fail -eq 0 ] && log "lint clean"
+exit $fail

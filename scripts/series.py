@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Assemble the patch series of this repository onto the base tree.
+
+The series lives in series/: one spec per patch, applied in file-name
+order.  A spec is a header (Subject:, Files:, Base:), a blank line and the
+commit message body.  Files: names files of this repository copied whole to
+the same path in the tree; series/<spec>.diff, if present, is applied with
+git apply (small changes to upstream files, and the staged growth of shared
+build files so that every patch builds).  Base: yes marks the patches that
+also go onto the pristine base tree for the differential test run.
+
+  series.py assemble ours|base   build .build/linux or .build/base-tests
+  series.py export DIR           write the series as mbox patches to DIR
+  series.py list                 print the subjects
+
+Assembly is incremental: each patch has a key (a hash of everything that
+goes into it and of the previous key), and only patches from the first
+changed key on are re-applied.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, '.build')
+BASE = os.path.join(BUILD, 'base')
+TREES = {'ours': 'linux', 'base': 'base-tests'}
+# Only these parts of the repository are kernel files carried by the series.
+KERNEL_DIRS = ('kernel/', 'include/', 'arch/', 'Documentation/', 'tools/',
+               'lib/', 'mm/')
+DATE = '2026-11-21T00:00:00+00:00'
+
+
+def die(msg):
+    sys.exit('series: ' + msg)
+
+
+def git(cwd, *args, env=None, capture=True):
+    res = subprocess.run(['git', '-C', cwd] + list(args), env=env,
+                         stdout=subprocess.PIPE if capture else None,
+                         stderr=subprocess.PIPE, text=True)
+    if res.returncode:
+        die('git %s failed in %s:\n%s' % (' '.join(args), cwd, res.stderr))
+    return res.stdout.strip() if capture else ''
+
+
+class Patch:
+    def __init__(self, path):
+        self.name = os.path.basename(path)
+        with open(path) as f:
+            text = f.read()
+        head, _, body = text.partition('\n\n')
+        fields = {}
+        for line in head.splitlines():
+            key, _, val = line.partition(':')
+            fields[key.strip().lower()] = val.strip()
+        if 'subject' not in fields:
+            die('%s: no Subject:' % self.name)
+        self.subject = fields['subject']
+        self.files = fields.get('files', '').split()
+        self.base = fields.get('base', 'no').lower() == 'yes'
+        self.body = body.strip() + '\n'
+        diff = path + '.diff'
+        self.diff = diff if os.path.exists(diff) else None
+        for f in self.files:
+            if not os.path.isfile(os.path.join(TOP, f)):
+                die('%s: listed file %s does not exist' % (self.name, f))
+
+    def key(self, prev):
+        h = hashlib.sha256(prev.encode())
+        h.update(self.subject.encode() + self.body.encode())
+        for f in self.files + ([self.diff] if self.diff else []):
+            h.update(f.encode())
+            with open(os.path.join(TOP, f), 'rb') as fh:
+                h.update(fh.read())
+        return h.hexdigest()
+
+
+def load_series():
+    sdir = os.path.join(TOP, 'series')
+    names = sorted(n for n in os.listdir(sdir)
+                   if not n.endswith('.diff') and n[:4].isdigit())
+    return [Patch(os.path.join(sdir, n)) for n in names]
+
+
+def identity():
+    def cfg(k):
+        r = subprocess.run(['git', '-C', TOP, 'config', k],
+                           capture_output=True, text=True)
+        return r.stdout.strip()
+    name = cfg('user.name') or 'DMA-direct rewrite'
+    email = cfg('user.email') or 'dma-direct@localhost'
+    return name, email
+
+
+def commit_env():
+    name, email = identity()
+    env = dict(os.environ)
+    env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
+               GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email,
+               GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE)
+    return env
+
+
+def apply_patch(tree, patch):
+    for f in patch.files:
+        dst = os.path.join(tree, f)
+        with open(os.path.join(TOP, f), 'rb') as fh:
+            data = fh.read()
+        old = None
+        if os.path.exists(dst):
+            with open(dst, 'rb') as fh:
+                old = fh.read()
+        if old != data:    # keep mtimes of unchanged files for make
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, 'wb') as fh:
+                fh.write(data)
+    if patch.diff:
+        git(tree, 'apply', '--index', os.path.join(TOP, patch.diff))
+    if patch.files:
+        git(tree, 'add', '-f', '--', *patch.files)
+    name, email = identity()
+    msg = '%s\n\n%s\nSigned-off-by: %s <%s>\n' % (patch.subject, patch.body,
+                                                   name, email)
+    res = subprocess.run(['git', '-C', tree, 'commit', '-q', '--no-verify',
+                          '-F', '-'], input=msg, text=True,
+                         env=commit_env(), capture_output=True)
+    if res.returncode:
+        die('commit of %s failed:\n%s%s' % (patch.name, res.stdout,
+                                            res.stderr))
+    return git(tree, 'rev-parse', 'HEAD')
+
+
+def ensure_worktree(tree):
+    if os.path.exists(os.path.join(tree, '.git')):
+        return
+    if not os.path.isdir(os.path.join(BASE, '.git')):
+        die('no base tree in .build/base: run scripts/setup.sh')
+    git(BASE, 'worktree', 'prune')
+    git(BASE, 'worktree', 'add', '-q', '--detach', tree, 'base')
+
+
+def assemble(which):
+    patches = load_series()
+    if which == 'base':
+        patches = [p for p in patches if p.base]
+    tree = os.path.join(BUILD, TREES[which])
+    state_file = tree + '.series'
+    ensure_worktree(tree)
+
+    keys, prev = [], 'base:' + git(BASE, 'rev-parse', 'base')
+    for p in patches:
+        prev = p.key(prev)
+        keys.append(prev)
+
+    state = []
+    if os.path.exists(state_file):
+        with open(state_file) as f:
+            state = [line.split() for line in f if line.strip()]
+    head = git(tree, 'rev-parse', 'HEAD')
+    if state and state[-1][1] != head:
+        state = []              # the tree was changed by hand: start over
+    if not state and head != git(BASE, 'rev-parse', 'base'):
+        state = []
+    keep = 0
+    while keep < min(len(state), len(keys)) and state[keep][0] == keys[keep]:
+        keep += 1
+    if keep == len(keys) and len(state) == len(keys):
+        print('series: %s tree up to date (%d patches)' % (which, keep))
+        return
+    target = state[keep - 1][1] if keep else 'base'
+    git(tree, 'reset', '-q', '--hard', target)
+    git(tree, 'clean', '-q', '-fdx', '-e', '/.build*')
+    state = state[:keep]
+    for p, k in zip(patches[keep:], keys[keep:]):
+        sha = apply_patch(tree, p)
+        state.append([k, sha])
+        print('series: %s: applied %s' % (which, p.subject))
+    with open(state_file, 'w') as f:
+        f.writelines('%s %s\n' % (k, s) for k, s in state)
+    if which == 'ours':
+        verify(tree)
+
+
+def verify(tree):
+    """Every kernel file of the repository must reach the tree unchanged."""
+    files = git(TOP, 'ls-files', '--cached', '--others', '--exclude-standard',
+                '--', *KERNEL_DIRS).split('\n')
+    bad = []
+    for f in filter(None, files):
+        with open(os.path.join(TOP, f), 'rb') as a:
+            ours = a.read()
+        path = os.path.join(tree, f)
+        theirs = open(path, 'rb').read() if os.path.exists(path) else None
+        if ours != theirs:
+            bad.append(f)
+    if bad:
+        die('the assembled series does not carry these files as they are '
+            'in the repository (missing from Files:, or a stale diff):\n  ' +
+            '\n  '.join(bad))
+
+
+def export(outdir):
+    assemble('ours')
+    tree = os.path.join(BUILD, TREES['ours'])
+    os.makedirs(outdir, exist_ok=True)
+    out = git(tree, 'format-patch', '-q', '-o', os.path.abspath(outdir),
+              'base..HEAD')
+    print(out)
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == 'assemble' and argv[1] in TREES:
+        assemble(argv[1])
+    elif len(argv) == 2 and argv[0] == 'export':
+        export(argv[1])
+    elif argv == ['list']:
+        for p in load_series():
+            print('%s%s' % (p.subject, '  [base too]' if p.base else ''))
+    else:
+        die('usage: series.py assemble ours|base | export DIR | list')
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what the project needs on a Debian 12 machine and extract the
+# pristine base tree into .build/base as one git commit.  Idempotent: a
+# second run checks, finds everything in place and returns quickly.
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+
+pkgs=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
+      cpio rsync ccache sparse qemu-system-x86 qemu-system-arm
+      gcc-aarch64-linux-gnu python3 git xz-utils device-tree-compiler
+      kmod perl codespell gnuplot-nox)
+
+sudo_cmd() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing: ${missing[*]}"
+	sudo_cmd apt-get update -qq
+	sudo_cmd env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+tarball=$(ls /usr/src/linux-source-6.12*.tar.xz 2>/dev/null | sort -V | tail -n1)
+[ -n "$tarball" ] || die "linux-source-6.12 tarball not found in /usr/src"
+
+stamp=$build/base/.dma-base-tarball
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$tarball" ] &&
+   git -C "$build/base" rev-parse -q --verify HEAD >/dev/null; then
+	exit 0
+fi
+
+log "extracting $(basename "$tarball") into .build/base"
+rm -rf "$build/base"
+mkdir -p "$build/base"
+tar -xJf "$tarball" -C "$build/base" --strip-components=1
+git -C "$build/base" init -q -b base
+git -C "$build/base" -c core.autocrlf=false add -A -f .
+git -C "$build/base" -c user.name=base -c user.email=base@localhost \
+	commit -q -m "Linux $(base_version "$build/base") (Debian linux-source-6.12)"
+echo "$tarball" > "$stamp"
+log "base tree: Linux $(base_version "$build/base")"

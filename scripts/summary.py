@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""summary.py RUN...: the table of KUnit results of the named runs.
+
+A run is TREE-ARCH-VARIANT; its results are .build/results/RUN.json (from
+kunit.py --json) and its kernel log .build/results/RUN.log.  Prints one row
+per run and suite, the log lines of every failed case, and last the plain
+total line 'N passed, N failed, N skipped'.  Exits 1 on any failure or
+missing run.
+"""
+import json
+import os
+import re
+import sys
+
+RES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                   '.build', 'results')
+
+
+def leaves(group):
+    """Yield (name, status) of every leaf case below a suite group."""
+    for case in group.get('test_cases', []):
+        yield case['name'], case['status']
+    for sub in group.get('sub_groups', []):
+        for name, status in leaves(sub):
+            yield '%s:%s' % (sub['name'], name), status
+
+
+def failure_lines(run, case):
+    """The diagnostics the kernel printed for a failed (parameterised) case."""
+    path = os.path.join(RES, run + '.log')
+    if not os.path.exists(path):
+        return []
+    leaf = case.split(':')[-1]
+    lines, block = [], []
+    for raw in open(path, errors='replace'):
+        line = re.sub(r'^\[[ \d.]+\] ', '', raw.rstrip())
+        if re.match(r'\s*(not )?ok \d+ ', line):
+            if line.strip().startswith('not ok') and leaf in line:
+                lines += block + [line]
+            block = []
+        elif re.search(r'#|FAILED|WARNING|BUG|Oops|Call Trace', line):
+            block.append(line)
+    return lines[-40:]
+
+
+def main(runs):
+    rows, failed_cases, missing = [], [], []
+    total = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
+    for run in runs:
+        path = os.path.join(RES, run + '.json')
+        if not os.path.exists(path):
+            missing.append(run)
+            continue
+        top = json.load(open(path))
+        suites = top.get('sub_groups', [])
+        if not suites:
+            missing.append(run)
+        for suite in suites:
+            count = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
+            for name, status in leaves(suite):
+                status = status if status in count else 'FAIL'
+                count[status] += 1
+                if status == 'FAIL':
+                    failed_cases.append((run, suite['name'], name))
+            for k in total:
+                total[k] += count[k]
+            rows.append((run, suite['name'], count['PASS'], count['FAIL'],
+                         count['SKIP']))
+
+    print()
+    print('%-28s %-22s %7s %7s %7s' % ('run', 'suite', 'passed', 'failed',
+                                       'skipped'))
+    print('-' * 75)
+    for r in rows:
+        print('%-28s %-22s %7d %7d %7d' % r)
+    print('-' * 75)
+    for run in missing:
+        print('%-28s %-22s  did not complete: see .build/results/%s.out'
+              % (run, '-', run))
+    for run, suite, case in failed_cases:
+        print('\nFAILED %s: %s.%s' % (run, suite, case))
+        for line in failure_lines(run, case):
+            print('    ' + line)
+    if failed_cases or missing:
+        print('\nFull logs: .build/results/<run>.log (kernel), <run>.out (kunit.py)')
+    print('%d passed, %d failed, %d skipped' %
+          (total['PASS'], total['FAIL'] + len(missing), total['SKIP']))
+    return 1 if failed_cases or missing else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
