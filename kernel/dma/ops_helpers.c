@@ -18,10 +18,11 @@
 #include "seams.h"
 
 /* First page of a buffer known by its linear-map or vmalloc-space address. */
-static struct page *dma_common_vaddr_to_page(void *cpu_addr)
+static struct page *dma_common_vaddr_to_page(const void *vaddr)
 {
-	return is_vmalloc_addr(cpu_addr) ? vmalloc_to_page(cpu_addr) :
-					   virt_to_page(cpu_addr);
+	if (is_vmalloc_addr(vaddr))
+		return vmalloc_to_page(vaddr);
+	return virt_to_page(vaddr);
 }
 
 /*
@@ -40,8 +41,8 @@ EXPORT_SYMBOL_IF_KUNIT(dma_common_alloc_sgtable);
  * @dev: device the buffer was allocated for
  * @sgt: table to fill; allocated here, freed by the caller with
  *	sg_free_table()
- * @cpu_addr: kernel address of the buffer
- * @dma_addr: DMA address of the buffer; unused
+ * @vaddr: kernel address of the buffer
+ * @dma: DMA address of the buffer; unused
  * @size: size of the buffer in bytes
  * @attrs: attributes the buffer was allocated with; unused
  *
@@ -50,15 +51,15 @@ EXPORT_SYMBOL_IF_KUNIT(dma_common_alloc_sgtable);
  *
  * Return: 0 on success or the error of sg_alloc_table().
  */
-int dma_common_get_sgtable(struct device *dev, struct sg_table *sgt,
-			   void *cpu_addr, dma_addr_t dma_addr, size_t size,
-			   unsigned long attrs)
+int dma_common_get_sgtable(struct device *dev,
+			   struct sg_table *sgt, void *vaddr, dma_addr_t dma,
+			   size_t size, unsigned long attrs)
 {
 	int err = dma_common_alloc_sgtable(sgt);
 
 	if (err)
 		return err;
-	sg_set_page(sgt->sgl, dma_common_vaddr_to_page(cpu_addr),
+	sg_set_page(sgt->sgl, dma_common_vaddr_to_page(vaddr),
 		    PAGE_ALIGN(size), 0);
 	return 0;
 }
@@ -78,8 +79,8 @@ static bool dma_common_mmap_fits(struct vm_area_struct *vma,
  * dma_common_mmap() - map a coherent buffer into user space
  * @dev: device the buffer was allocated for
  * @vma: user mapping to fill; vm_pgoff selects the first page of the buffer
- * @cpu_addr: kernel address of the buffer
- * @dma_addr: DMA address of the buffer; unused
+ * @vaddr: kernel address of the buffer
+ * @dma: DMA address of the buffer; unused
  * @size: size of the buffer in bytes
  * @attrs: attributes the buffer was allocated with
  *
@@ -90,25 +91,26 @@ static bool dma_common_mmap_fits(struct vm_area_struct *vma,
  * Return: 0 on success, -ENXIO if the window asked for does not lie within
  * the buffer or there is no MMU, or the error of remap_pfn_range().
  */
-int dma_common_mmap(struct device *dev, struct vm_area_struct *vma,
-		    void *cpu_addr, dma_addr_t dma_addr, size_t size,
-		    unsigned long attrs)
+int dma_common_mmap(struct device *dev,
+		    struct vm_area_struct *vma, void *vaddr, dma_addr_t dma,
+		    size_t size, unsigned long attrs)
 {
 	unsigned long nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	unsigned long pfn;
-	int ret = -ENXIO;
+	int err = -ENXIO;
 
 	if (!IS_ENABLED(CONFIG_MMU))
 		return -ENXIO;
 
 	vma->vm_page_prot = dma_pgprot(dev, vma->vm_page_prot, attrs);
-	if (dma_mmap_from_dev_coherent(dev, vma, cpu_addr, size, &ret))
-		return ret;
+	/* Buffers of the device's own pool are the pool's business. */
+	if (dma_mmap_from_dev_coherent(dev, vma, vaddr, size, &err))
+		return err;
 
 	if (!dma_common_mmap_fits(vma, nr_pages))
 		return -ENXIO;
 
-	pfn = page_to_pfn(dma_common_vaddr_to_page(cpu_addr)) + vma->vm_pgoff;
+	pfn = page_to_pfn(dma_common_vaddr_to_page(vaddr)) + vma->vm_pgoff;
 	return remap_pfn_range(vma, vma->vm_start, pfn,
 			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
 }
@@ -122,31 +124,33 @@ static dma_addr_t dma_common_map_buffer(struct device *dev, struct page *page,
 					size_t size,
 					enum dma_data_direction dir)
 {
+	const unsigned long attrs = DMA_ATTR_SKIP_CPU_SYNC;
+
 	if (use_dma_iommu(dev))
-		return iommu_dma_map_page(dev, page, 0, size, dir,
-					  DMA_ATTR_SKIP_CPU_SYNC);
-	return get_dma_ops(dev)->map_page(dev, page, 0, size, dir,
-					  DMA_ATTR_SKIP_CPU_SYNC);
+		return iommu_dma_map_page(dev, page, 0, size, dir, attrs);
+	return get_dma_ops(dev)->map_page(dev, page, 0, size, dir, attrs);
 }
 
-static void dma_common_unmap_buffer(struct device *dev, dma_addr_t dma_handle,
+static void dma_common_unmap_buffer(struct device *dev, dma_addr_t dma,
 				    size_t size, enum dma_data_direction dir)
 {
-	const struct dma_map_ops *ops = get_dma_ops(dev);
+	const unsigned long attrs = DMA_ATTR_SKIP_CPU_SYNC;
+	const struct dma_map_ops *ops;
 
-	if (use_dma_iommu(dev))
-		iommu_dma_unmap_page(dev, dma_handle, size, dir,
-				     DMA_ATTR_SKIP_CPU_SYNC);
-	else if (ops->unmap_page)
-		ops->unmap_page(dev, dma_handle, size, dir,
-				DMA_ATTR_SKIP_CPU_SYNC);
+	if (use_dma_iommu(dev)) {
+		iommu_dma_unmap_page(dev, dma, size, dir, attrs);
+		return;
+	}
+	ops = get_dma_ops(dev);
+	if (ops->unmap_page)
+		ops->unmap_page(dev, dma, size, dir, attrs);
 }
 
 /**
  * dma_common_alloc_pages() - dma_alloc_pages() for dma_map_ops users
  * @dev: device to allocate for
  * @size: size of the buffer in bytes
- * @dma_handle: where to store the DMA address of the buffer
+ * @dma: where to store the DMA address of the buffer
  * @dir: direction the buffer will be used in
  * @gfp: allocation flags
  *
@@ -157,25 +161,27 @@ static void dma_common_unmap_buffer(struct device *dev, dma_addr_t dma_handle,
  * Return: the first page of the buffer, or %NULL if no memory could be had
  * or the mapping failed (the memory is then freed again).
  */
-struct page *dma_common_alloc_pages(struct device *dev, size_t size,
-				    dma_addr_t *dma_handle,
+struct page *dma_common_alloc_pages(struct device *dev,
+				    size_t size, dma_addr_t *dma,
 				    enum dma_data_direction dir, gfp_t gfp)
 {
-	struct page *page = dma_alloc_contiguous(dev, size, gfp);
+	unsigned int order = get_order(size);
+	struct page *page;
 
+	page = dma_alloc_contiguous(dev, size, gfp);
 	if (!page)
-		page = alloc_pages_node(dev_to_node(dev), gfp, get_order(size));
+		page = alloc_pages_node(dev_to_node(dev), gfp, order);
 	if (!page)
 		return NULL;
 
 	memset(page_address(page), 0, PAGE_ALIGN(size));
 
-	*dma_handle = dma_common_map_buffer(dev, page, size, dir);
-	if (*dma_handle == DMA_MAPPING_ERROR) {
-		dma_free_contiguous(dev, page, size);
-		return NULL;
-	}
-	return page;
+	*dma = dma_common_map_buffer(dev, page, size, dir);
+	if (*dma != DMA_MAPPING_ERROR)
+		return page;
+
+	dma_free_contiguous(dev, page, size);
+	return NULL;
 }
 
 /**
@@ -183,15 +189,17 @@ struct page *dma_common_alloc_pages(struct device *dev, size_t size,
  * @dev: device the buffer was allocated for
  * @size: size passed at allocation
  * @page: first page of the buffer
- * @dma_handle: DMA address returned at allocation
+ * @dma: DMA address returned at allocation
  * @dir: direction passed at allocation
  *
  * The mapping is removed first, so the device can no longer reach the pages
  * when they go back to the allocator.
  */
-void dma_common_free_pages(struct device *dev, size_t size, struct page *page,
-			   dma_addr_t dma_handle, enum dma_data_direction dir)
+void dma_common_free_pages(struct device *dev, size_t size,
+			   struct page *page, dma_addr_t dma,
+			   enum dma_data_direction dir)
 {
-	dma_common_unmap_buffer(dev, dma_handle, size, dir);
+	dma_common_unmap_buffer(dev, dma, size, dir);
+	/* CMA or the page allocator: dma_free_contiguous() knows which. */
 	dma_free_contiguous(dev, page, size);
 }

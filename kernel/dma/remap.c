@@ -17,35 +17,32 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
-/* The vm area behind @cpu_addr, if and only if this file created it. */
-static struct vm_struct *dma_remap_area(void *cpu_addr)
+/* The vm area behind @vaddr, if and only if this file created it. */
+static struct vm_struct *dma_remap_area(const void *vaddr)
 {
-	struct vm_struct *area = find_vm_area(cpu_addr);
+	struct vm_struct *vm = find_vm_area(vaddr);
 
-	if (!area || !(area->flags & VM_DMA_COHERENT))
-		return NULL;
-	return area;
+	return vm && (vm->flags & VM_DMA_COHERENT) ? vm : NULL;
 }
 
 /**
  * dma_common_find_pages() - look up the pages behind a remapped DMA buffer
- * @cpu_addr: address returned by dma_common_pages_remap()
+ * @vaddr: address returned by dma_common_pages_remap()
  *
  * Return: the page array that was passed to dma_common_pages_remap(), or
- * %NULL if @cpu_addr is not the start of a DMA remap area or the area was
+ * %NULL if @vaddr is not the start of a DMA remap area or the area was
  * created from a contiguous range (which keeps no page array).
  */
-struct page **dma_common_find_pages(void *cpu_addr)
+struct page **dma_common_find_pages(void *vaddr)
 {
-	struct vm_struct *area = dma_remap_area(cpu_addr);
+	struct vm_struct *vm = dma_remap_area(vaddr);
 
-	if (!area)
+	if (!vm)
 		return NULL;
 	/* Any flag besides ours means somebody else reused the area. */
-	WARN(area->flags & ~VM_DMA_COHERENT,
-	     "unexpected flags %#lx in DMA remap area %p\n",
-	     area->flags, cpu_addr);
-	return area->pages;
+	WARN(vm->flags & ~VM_DMA_COHERENT,
+	     "unexpected flags %#lx in DMA remap area %p\n", vm->flags, vaddr);
+	return vm->pages;
 }
 
 /**
@@ -61,8 +58,8 @@ struct page **dma_common_find_pages(void *cpu_addr)
  *
  * Return: the virtual address of the mapping, or %NULL on failure.
  */
-void *dma_common_pages_remap(struct page **pages, size_t size,
-			     pgprot_t prot, const void *caller)
+void *dma_common_pages_remap(struct page **pages,
+			     size_t size, pgprot_t prot, const void *caller)
 {
 	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	void *vaddr = vmap(pages, nr_pages, VM_DMA_COHERENT, prot);
@@ -86,8 +83,9 @@ void *dma_common_pages_remap(struct page **pages, size_t size,
  *
  * Return: the virtual address of the mapping, or %NULL on failure.
  */
-void *dma_common_contiguous_remap(struct page *page, size_t size,
-				  pgprot_t prot, const void *caller)
+void *dma_common_contiguous_remap(struct page *page,
+				  size_t size, pgprot_t prot,
+				  const void *caller)
 {
 	unsigned long nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	unsigned long first_pfn = page_to_pfn(page);
@@ -112,7 +110,7 @@ void *dma_common_contiguous_remap(struct page *page, size_t size,
 
 /**
  * dma_common_free_remap() - tear down a mapping made by this file
- * @cpu_addr: address returned by dma_common_pages_remap() or
+ * @vaddr: address returned by dma_common_pages_remap() or
  *	dma_common_contiguous_remap()
  * @size: size of the buffer; unused, the area knows its own size
  *
@@ -120,11 +118,10 @@ void *dma_common_contiguous_remap(struct page *page, size_t size,
  * dma_common_pages_remap()) still belong to the caller.  Any other address
  * triggers a warning and is not touched.  May sleep.
  */
-void dma_common_free_remap(void *cpu_addr, size_t size)
+void dma_common_free_remap(void *vaddr, size_t size)
 {
-	if (!dma_remap_area(cpu_addr)) {
-		WARN(1, "trying to free invalid coherent area: %p\n", cpu_addr);
+	if (WARN(!dma_remap_area(vaddr),
+		 "trying to free invalid coherent area: %p\n", vaddr))
 		return;
-	}
-	vunmap(cpu_addr);
+	vunmap(vaddr);
 }

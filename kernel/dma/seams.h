@@ -13,10 +13,22 @@
 
 #include <kunit/visibility.h>
 
+struct device;
 struct sg_table;
 
 #if IS_ENABLED(CONFIG_KUNIT)
+/* ops_helpers.c: the scatterlist allocation of dma_common_get_sgtable(). */
 int dma_common_alloc_sgtable(struct sg_table *sgt);
+
+/*
+ * direct.c: whether coherent memory of @dev must be shared with the host
+ * in the clear (force_dma_unencrypted()), and the calls that change the
+ * encryption of @nr_pages pages of the linear map at @vaddr
+ * (set_memory_decrypted() and set_memory_encrypted()).
+ */
+bool dma_direct_force_decrypted(struct device *dev);
+int dma_direct_set_memory_decrypted(void *vaddr, unsigned int nr_pages);
+int dma_direct_set_memory_encrypted(void *vaddr, unsigned int nr_pages);
 #endif
 
 #endif /* _KERNEL_DMA_SEAMS_H */

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * DMA direct mapping: the streaming fast paths, inlined into the DMA API
+ * wrappers of kernel/dma/mapping.c, and the prototypes they share with
+ * kernel/dma/direct.c.
+ */
+#ifndef _KERNEL_DMA_DIRECT_INTERNAL_H
+#define _KERNEL_DMA_DIRECT_INTERNAL_H
+
+#include <linux/dma-direct.h>
+#include <linux/memremap.h>
+
+/* Coherent buffers: scatterlist and user mappings. */
+int dma_direct_get_sgtable(struct device *dev,
+			   struct sg_table *sgt, void *vaddr, dma_addr_t dma,
+			   size_t size, unsigned long attrs);
+bool dma_direct_can_mmap(struct device *dev);
+int dma_direct_mmap(struct device *dev,
+		    struct vm_area_struct *vma, void *vaddr, dma_addr_t dma,
+		    size_t size, unsigned long attrs);
+
+/* Queries. */
+bool dma_direct_need_sync(struct device *dev, dma_addr_t dma);
+bool dma_direct_all_ram_mapped(struct device *dev);
+size_t dma_direct_max_mapping_size(struct device *dev);
+
+/* Streaming mappings. */
+int dma_direct_map_sg(struct device *dev,
+		      struct scatterlist *sgl, int nents,
+		      enum dma_data_direction dir, unsigned long attrs);
+dma_addr_t dma_direct_map_slow(struct device *dev, struct page *page,
+			       phys_addr_t phys, size_t size,
+			       enum dma_data_direction dir,
+			       unsigned long attrs);
+
+/*
+ * Scatterlist syncs and unmaps have work to do only with cache maintenance
+ * or bouncing; elsewhere they are empty inlines.
+ */
+#if IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || IS_ENABLED(CONFIG_SWIOTLB)
+void dma_direct_sync_sg_for_device(struct device *dev,
+				   struct scatterlist *sgl, int nents,
+				   enum dma_data_direction dir);
+#else
+static inline void dma_direct_sync_sg_for_device(struct device *dev,
+		struct scatterlist *sgl, int nents, enum dma_data_direction dir)
+{
+}
+#endif
+
+#if IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL) || \
+	IS_ENABLED(CONFIG_SWIOTLB)
+void dma_direct_unmap_sg(struct device *dev,
+			 struct scatterlist *sgl, int nents,
+			 enum dma_data_direction dir, unsigned long attrs);
+void dma_direct_sync_sg_for_cpu(struct device *dev,
+				struct scatterlist *sgl, int nents,
+				enum dma_data_direction dir);
+#else
+static inline void dma_direct_unmap_sg(struct device *dev,
+		struct scatterlist *sgl, int nents, enum dma_data_direction dir,
+		unsigned long attrs)
+{
+}
+
+static inline void dma_direct_sync_sg_for_cpu(struct device *dev,
+		struct scatterlist *sgl, int nents, enum dma_data_direction dir)
+{
+}
+#endif
+
+/*
+ * Hand the buffer to the device: copy a bounce buffer out to its slot,
+ * then write back the CPU caches for a device that does not snoop them.
+ */
+static inline void
+dma_direct_sync_single_for_device(struct device *dev, dma_addr_t dma,
+				  size_t size, enum dma_data_direction dir)
+{
+	phys_addr_t pa = dma_to_phys(dev, dma);
+
+	swiotlb_sync_single_for_device(dev, pa, size, dir);
+	if (!dev_is_dma_coherent(dev))
+		arch_sync_dma_for_device(pa, size, dir);
+}
+
+/*
+ * Hand the buffer back to the CPU, in the reverse order: drop stale cache
+ * lines first, so that the copy out of a bounce buffer reads what the
+ * device wrote.
+ */
+static inline void
+dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
+			       size_t size, enum dma_data_direction dir)
+{
+	phys_addr_t pa = dma_to_phys(dev, dma);
+
+	if (!dev_is_dma_coherent(dev)) {
+		arch_sync_dma_for_cpu(pa, size, dir);
+		arch_sync_dma_for_cpu_all();
+	}
+	swiotlb_sync_single_for_cpu(dev, pa, size, dir);
+	if (dir == DMA_FROM_DEVICE)
+		arch_dma_mark_clean(pa, size);
+}
+
+/*
+ * The common case, a buffer the device can reach where it is, stays inline
+ * and short; bouncing, refusing and warning live in dma_direct_map_slow().
+ */
+static inline dma_addr_t
+dma_direct_map_page(struct device *dev, struct page *page,
+		    unsigned long offset, size_t size,
+		    enum dma_data_direction dir, unsigned long attrs)
+{
+	phys_addr_t pa = page_to_phys(page) + offset;
+	dma_addr_t dma = phys_to_dma(dev, pa);
+	bool cpu_sync = !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
+
+	if (unlikely(is_swiotlb_force_bounce(dev) ||
+		     !dma_capable(dev, dma, size, true) ||
+		     dma_kmalloc_needs_bounce(dev, size, dir)))
+		return dma_direct_map_slow(dev, page, pa, size, dir, attrs);
+
+	if (cpu_sync && !dev_is_dma_coherent(dev))
+		arch_sync_dma_for_device(pa, size, dir);
+	return dma;
+}
+
+static inline void
+dma_direct_unmap_page(struct device *dev, dma_addr_t dma, size_t size,
+		      enum dma_data_direction dir, unsigned long attrs)
+{
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		dma_direct_sync_single_for_cpu(dev, dma, size, dir);
+	/*
+	 * A no-op unless the address lies in a swiotlb pool; the copy back,
+	 * if wanted, was done by the sync above.
+	 */
+	swiotlb_tbl_unmap_single(dev, dma_to_phys(dev, dma), size, dir,
+				 DMA_ATTR_SKIP_CPU_SYNC | attrs);
+}
+#endif /* _KERNEL_DMA_DIRECT_INTERNAL_H */
