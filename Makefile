@@ -4,11 +4,12 @@
 
 ARCH ?= x86_64
 
-.PHONY: run check setup series export lint clean help
+.PHONY: run check bench setup series export lint clean help
 
 help:
 	@echo "make run [ARCH=x86_64|arm64]  build, boot under QEMU, run the DMA suites"
 	@echo "make check                    all suites, both arches, variants, base tree, lint"
+	@echo "make bench                    instructions per DMA operation, base vs ours"
 	@echo "make export                   write the series as patches to .build/patches"
 	@echo "make setup                    install packages, extract the base tree"
 
@@ -17,6 +18,12 @@ run:
 
 check:
 	@scripts/check.sh
+
+bench:
+	@scripts/setup.sh
+	@python3 scripts/series.py assemble ours
+	@python3 scripts/series.py assemble base
+	@scripts/bench.sh
 
 setup:
 	@scripts/setup.sh

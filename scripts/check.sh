@@ -3,8 +3,9 @@
 #
 # check.sh: everything.  The DMA suites on x86_64 and arm64, each in the
 # default and swiotlb=force variants, on our tree and (differential run) on
-# the pristine base tree with only the test patches; then lint and the
-# upstream-overlap bounds.  The last line is the KUnit total.
+# the pristine base tree with only the test patches; the benchmark in quick
+# mode; then lint and the upstream-overlap bounds.  The last line is the
+# KUnit total.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -29,6 +30,9 @@ for arch in $arches; do
 		log "$tree/$arch done in $((SECONDS - t))s"
 	done
 done
+
+log "benchmark, quick mode: it builds and runs on both trees"
+ARCHES=$arches "$top/scripts/bench.sh" --quick || { log "bench: FAILED"; status=1; }
 
 # shellcheck disable=SC2086
 "$top/scripts/lint.sh" $arches || { log "lint: FAILED"; status=1; }

@@ -25,10 +25,19 @@ export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
 start=$SECONDS
 log "building $tree tree for $arch (log: .build/results/$tree-$arch-build.log)"
 # shellcheck disable=SC2046
-if ! python3 "$src/tools/testing/kunit/kunit.py" build $(kunit_arch_args "$arch") \
+python3 "$src/tools/testing/kunit/kunit.py" build $(kunit_arch_args "$arch") \
 	--build_dir="$bdir" "${kconfigs[@]}" --jobs="$(nproc)" \
 	--make_options="CC=$(kunit_cc "$arch")" \
-	> "$res/$tree-$arch-build.log" 2>&1; then
+	> "$res/$tree-$arch-build.log" 2>&1 &
+pid=$!
+# A cold build takes minutes: say that it is alive once a minute.
+ticks=0
+while kill -0 "$pid" 2>/dev/null; do
+	sleep 5
+	ticks=$((ticks + 1))
+	[ $((ticks % 12)) -eq 0 ] && log "  ... still building $tree/$arch ($((SECONDS - start))s)"
+done
+if ! wait "$pid"; then
 	tail -n 40 "$res/$tree-$arch-build.log"
 	die "build of $tree tree for $arch failed"
 fi

@@ -3,12 +3,18 @@
 """Assemble the patch series of this repository onto the base tree.
 
 The series lives in series/: one spec per patch, applied in file-name
-order.  A spec is a header (Subject:, Files:, Base:), a blank line and the
-commit message body.  Files: names files of this repository copied whole to
-the same path in the tree; series/<spec>.diff, if present, is applied with
-git apply (small changes to upstream files, and the staged growth of shared
-build files so that every patch builds).  Base: yes marks the patches that
-also go onto the pristine base tree for the differential test run.
+order.  A spec is a header (Subject:, Files:, Symbols:, Base:), a blank
+line and the commit message body.  Files: names files of this repository
+copied whole to the same path in the tree; series/<spec>.diff, if present,
+is applied with git apply (small changes to upstream files).  Base: yes
+marks the patches that also go onto the pristine base tree for the
+differential test run.
+
+The build glue of the test directory (GROWN below) grows patch by patch:
+its final version is in the repository, and at each patch the assembler
+writes it with only the blocks of the Kconfig symbols introduced so far
+(Symbols: of that patch and the ones before it in the tree), so that every
+patch builds and the base tree gets only its own suites.
 
   series.py assemble ours|base   build .build/linux or .build/base-tests
   series.py export DIR           write the series as mbox patches to DIR
@@ -31,6 +37,8 @@ TREES = {'ours': 'linux', 'base': 'base-tests'}
 KERNEL_DIRS = ('kernel/', 'include/', 'arch/', 'Documentation/', 'tools/',
                'lib/', 'mm/')
 DATE = '2026-11-21T00:00:00+00:00'
+GROWN = ('kernel/dma/tests/Kconfig', 'kernel/dma/tests/Makefile',
+         'kernel/dma/tests/.kunitconfig')
 
 
 def die(msg):
@@ -61,6 +69,7 @@ class Patch:
         self.subject = fields['subject']
         self.files = fields.get('files', '').split()
         self.base = fields.get('base', 'no').lower() == 'yes'
+        self.symbols = set(fields.get('symbols', '').split())
         self.body = body.strip() + '\n'
         diff = path + '.diff'
         self.diff = diff if os.path.exists(diff) else None
@@ -71,11 +80,51 @@ class Patch:
     def key(self, prev):
         h = hashlib.sha256(prev.encode())
         h.update(self.subject.encode() + self.body.encode())
-        for f in self.files + ([self.diff] if self.diff else []):
+        h.update(' '.join(sorted(self.symbols)).encode())
+        for f in self.files + list(GROWN) + ([self.diff] if self.diff else []):
             h.update(f.encode())
             with open(os.path.join(TOP, f), 'rb') as fh:
                 h.update(fh.read())
         return h.hexdigest()
+
+
+def kconfig_blocks(text):
+    """Split a Kconfig file into (symbol or None, text) blocks."""
+    blocks, cur, sym = [], [], None
+    for line in text.splitlines(True):
+        words = line.split()
+        if words[:1] in (['config'], ['menuconfig']):
+            if cur:
+                blocks.append((sym, ''.join(cur)))
+            cur, sym = [], words[1]
+        cur.append(line)
+    blocks.append((sym, ''.join(cur)))
+    return blocks
+
+
+def render_grown(path, text, hidden):
+    """@text of grown file @path without the blocks of @hidden symbols."""
+    if path.endswith('Kconfig'):
+        kept = [t for sym, t in kconfig_blocks(text) if sym not in hidden]
+        out = ''.join(kept)
+        # A dropped last block leaves its separating blank line behind.
+        return out.rstrip('\n') + '\n'
+    lines = [ln for ln in text.splitlines(True)
+             if not any('CONFIG_%s)' % h in ln or 'CONFIG_%s=' % h in ln
+                        for h in hidden)]
+    return ''.join(lines)
+
+
+def write_if_changed(dst, data):
+    """Write @data to @dst unless it is there already (keeps make's mtimes)."""
+    old = None
+    if os.path.exists(dst):
+        with open(dst, 'rb') as fh:
+            old = fh.read()
+    if old != data:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(dst, 'wb') as fh:
+            fh.write(data)
 
 
 def load_series():
@@ -104,23 +153,25 @@ def commit_env():
     return env
 
 
-def apply_patch(tree, patch):
+def apply_patch(tree, patch, hidden):
+    """Apply @patch; blocks of @hidden symbols stay out of grown files."""
     for f in patch.files:
-        dst = os.path.join(tree, f)
         with open(os.path.join(TOP, f), 'rb') as fh:
             data = fh.read()
-        old = None
-        if os.path.exists(dst):
-            with open(dst, 'rb') as fh:
-                old = fh.read()
-        if old != data:    # keep mtimes of unchanged files for make
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            with open(dst, 'wb') as fh:
-                fh.write(data)
+        if f in GROWN:
+            data = render_grown(f, data.decode(), hidden).encode()
+        write_if_changed(os.path.join(tree, f), data)
     if patch.diff:
         git(tree, 'apply', '--index', os.path.join(TOP, patch.diff))
-    if patch.files:
-        git(tree, 'add', '-f', '--', *patch.files)
+    # Grown files created by an earlier patch take this patch's blocks.
+    grown = [f for f in GROWN if os.path.exists(os.path.join(tree, f))]
+    for f in grown:
+        with open(os.path.join(TOP, f)) as fh:
+            text = render_grown(f, fh.read(), hidden)
+        write_if_changed(os.path.join(tree, f), text.encode())
+    touched = patch.files + grown
+    if touched:
+        git(tree, 'add', '-f', '--', *touched)
     name, email = identity()
     msg = '%s\n\n%s\nSigned-off-by: %s <%s>\n' % (patch.subject, patch.body,
                                                    name, email)
@@ -174,8 +225,12 @@ def assemble(which):
     git(tree, 'reset', '-q', '--hard', target)
     git(tree, 'clean', '-q', '-fdx', '-e', '/.build*')
     state = state[:keep]
-    for p, k in zip(patches[keep:], keys[keep:]):
-        sha = apply_patch(tree, p)
+    every = set().union(*(p.symbols for p in load_series()))
+    for i, (p, k) in enumerate(zip(patches, keys)):
+        if i < keep:
+            continue
+        shown = set().union(*(q.symbols for q in patches[:i + 1]))
+        sha = apply_patch(tree, p, every - shown)
         state.append([k, sha])
         print('series: %s: applied %s' % (which, p.subject))
     with open(state_file, 'w') as f:

@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [--quick]: the DMA API benchmark (kernel/dma/tests/bench.c) on
+# the base tree and on ours, x86_64 and arm64 (ARCHES=... to choose), in
+# the default and swiotlb=force boots.
+#
+# Full mode builds a kernel per tree and arch from scripts/bench/bench.config
+# and boots it under -icount shift=0,sleep=off, where guest nanoseconds are
+# guest instructions; ours is booted twice to check that the figures
+# repeat within 1%.  The table, a CSV and an SVG chart go to .build/bench/.
+#
+# Quick mode (make check) boots the KUnit kernels already built, without
+# icount and with KUnit disabled, to prove the benchmark builds and runs.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=full
+[ "${1:-}" = --quick ] && mode=quick
+arches=${ARCHES:-x86_64 arm64}
+out=$build/bench
+mkdir -p "$out"
+status=0
+
+# boot_args ARCH: command line that sets up the device coherent pool on
+# 64 MiB of memory the kernel does not use as RAM (QEMU gets 2 GiB).
+boot_args() {
+	case $1 in
+	x86_64) echo 'memmap=64M$0x40000000 dma_bench.pool=64M@0x40000000' ;;
+	arm64) echo 'mem=1984M dma_bench.pool=64M@0xbc000000' ;;
+	esac
+}
+
+# boot KERNEL_DIR ARCH LOG ARGS...: boot a built kernel until it panics
+# for want of a root file system, which ends QEMU (-no-reboot, panic=-1).
+boot() {
+	local bdir=$1 arch=$2 logf=$3
+	shift 3
+	local q=(-nodefaults -m 2048 -no-reboot -nographic -serial stdio)
+	[ $mode = full ] && q+=(-icount shift=0,sleep=off)
+	case $arch in
+	x86_64) q=(qemu-system-x86_64 "${q[@]}" -bios qboot.rom
+		   -kernel "$bdir/arch/x86/boot/bzImage"
+		   -append "console=ttyS0 panic=-1 $*") ;;
+	arm64) q=(qemu-system-aarch64 "${q[@]}" -machine virt
+		  -cpu max,pauth-impdef=on
+		  -kernel "$bdir/arch/arm64/boot/Image.gz"
+		  -append "console=ttyAMA0 panic=-1 $*") ;;
+	esac
+	timeout 900 "${q[@]}" < /dev/null > "$logf" 2>&1
+	grep -q 'dma_bench: done' "$logf"
+}
+
+build_bench_kernel() {
+	local tree=$1 arch=$2 bdir=$out/$tree-$arch t=$SECONDS
+	mkdir -p "$bdir"
+	log "building $tree kernel for $arch (benchmark config)"
+	export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
+	# shellcheck disable=SC2046
+	python3 "$(tree_dir "$tree")/tools/testing/kunit/kunit.py" build \
+		$(kunit_arch_args "$arch") --build_dir="$bdir" \
+		--kunitconfig="$top/scripts/bench/bench.config" \
+		--jobs="$(nproc)" --make_options="CC=$(kunit_cc "$arch")" \
+		> "$out/$tree-$arch-build.log" 2>&1 ||
+		{ tail -n 30 "$out/$tree-$arch-build.log"; return 1; }
+	log "built in $((SECONDS - t))s"
+}
+
+runs=()
+for arch in $arches; do
+	for tree in base ours; do
+		if [ $mode = full ]; then
+			build_bench_kernel "$tree" "$arch" || { status=1; continue; }
+			bdir=$out/$tree-$arch extra=
+		else
+			bdir=$build/kunit/$tree-$arch extra=kunit.enable=0
+		fi
+		for variant in default swiotlb; do
+			reps=1
+			[ $mode = full ] && [ $tree = ours ] && [ $variant = default ] && reps=2
+			for rep in $(seq 1 $reps); do
+				name=$tree-$arch-$variant
+				[ "$rep" -gt 1 ] && name=$name-repeat
+				log "benchmark ($mode): $name"
+				# shellcheck disable=SC2046
+				if boot "$bdir" "$arch" "$out/$name.log" $extra \
+					dma_bench.run=$mode $(boot_args "$arch") \
+					$(variant_args "$variant"); then
+					runs+=("$name")
+				else
+					log "$name: the benchmark did not finish (see .build/bench/$name.log)"
+					status=1
+				fi
+			done
+		done
+	done
+done
+
+python3 "$top/scripts/bench_report.py" "$mode" "${runs[@]}" || status=1
+exit $status

@@ -1,0 +1,263 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# io-boot.sh TREE ARCH VARIANT...: build a small kernel from the assembled
+# TREE (ours or base) for ARCH, then boot it under QEMU once per VARIANT with
+# real emulated DMA-capable disks, and let the initramfs in io-boot/init
+# write, read back and compare data on each of them.
+#
+#   x86_64 (q35):  NVMe, AHCI (SATA) and virtio-blk-pci
+#   arm64 (virt):  virtio-blk on virtio-mmio, virtio-blk-pci and NVMe
+#
+# The virtio disks have iommu_platform=on, so the guest drives them through
+# the DMA API (there is no vIOMMU: dma-direct), like the others.
+#
+# VARIANT: default, swiotlb (swiotlb=force), and on arm64 noncoherent (the
+# device tree QEMU generates, with the virtio-mmio and PCIe nodes changed
+# from dma-coherent to dma-noncoherent) and noncoherent-swiotlb (both).
+#
+# The kernel is allnoconfig plus io-boot/common.config and
+# io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG; it is built in
+# .build/io/TREE-ARCH.  The full console of each boot goes to
+# .build/results/io-TREE-ARCH-VARIANT.log and one verdict line per variant
+# to stdout.  The exit status is non-zero if the build or any variant
+# failed.  IO_BOOT_CORRUPT=1 makes the guest compare one region against a
+# wrong pattern: every variant must then fail (a self-test of the harness).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 3 ] || die "usage: io-boot.sh ours|base x86_64|arm64 VARIANT..."
+tree=$1 arch=$2
+shift 2
+src=$(tree_dir "$tree")
+[ -f "$src/Makefile" ] || die "no $tree tree in $src (scripts/series.py assemble)"
+data=$top/scripts/io-boot
+bdir=$build/io/$tree-$arch
+res=$build/results
+boot_timeout=${IO_BOOT_TIMEOUT:-300}
+mkdir -p "$bdir" "$res"
+
+# shellcheck disable=SC2054 # commas inside QEMU options
+case $arch in
+x86_64)
+	make_args=(ARCH=x86_64 "CC=$(kunit_cc x86_64)")
+	image=arch/x86/boot/bzImage
+	qemu=(qemu-system-x86_64 -machine q35 -cpu max -m 1G -smp 2)
+	console=ttyS0
+	disks=(nvme ahci virtio-blk-pci)
+	elf_machine="3e 00"
+	;;
+arm64)
+	make_args=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+		   "CC=$(kunit_cc arm64)")
+	image=arch/arm64/boot/Image
+	qemu=(qemu-system-aarch64 -machine virt,gic-version=3 -cpu max -m 1G -smp 2)
+	console=ttyAMA0
+	disks=(virtio-blk-mmio virtio-blk-pci nvme)
+	elf_machine="b7 00"
+	;;
+*) die "unknown arch $arch (x86_64 or arm64)" ;;
+esac
+
+for variant in "$@"; do
+	case $variant in
+	default | swiotlb) ;;
+	noncoherent | noncoherent-swiotlb)
+		[ "$arch" = arm64 ] || die "$variant: arm64 only"
+		command -v dtc >/dev/null || die "dtc not found (device-tree-compiler)"
+		;;
+	*) die "unknown variant $variant" ;;
+	esac
+done
+
+# A static busybox for ARCH: Debian's busybox-static, installed for the
+# host arch; the arm64 one is fetched with apt-get download (needs
+# "dpkg --add-architecture arm64") and unpacked under .build/io.
+busybox_for() {
+	local bb d
+	if [ "$arch" = x86_64 ]; then
+		bb=/bin/busybox
+	else
+		bb=$build/io/busybox-arm64
+		if [ ! -x "$bb" ]; then
+			d=$(mktemp -d "$build/io/busybox.XXXXXX")
+			log "fetching busybox-static:arm64"
+			if ! (cd "$d" && apt-get download -q busybox-static:arm64) >"$d/log" 2>&1 ||
+			   ! dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$d/x"; then
+				cat "$d/log" >&2
+				rm -rf "$d"
+				die "cannot fetch busybox-static:arm64 (dpkg --add-architecture arm64 && apt-get update?)"
+			fi
+			cp "$d/x/bin/busybox" "$bb"
+			rm -rf "$d"
+		fi
+	fi
+	[ -x "$bb" ] || die "$bb not found (apt-get install busybox-static)"
+	[ "$(od -An -tx1 -j18 -N2 "$bb" | tr -s ' ' | sed 's/^ //')" = "$elf_machine" ] ||
+		die "$bb is not an $arch binary"
+	echo "$bb"
+}
+bb=$(busybox_for) || exit 1
+
+# Only one kernel build at a time on this machine: wait for the others.
+wait_for_builds() {
+	local said=
+	while pgrep -f "kunit.py (build|run|exec)|make .*O=/work" >/dev/null; do
+		[ -n "$said" ] || log "waiting for other kernel builds to finish"
+		said=1
+		sleep 30
+	done
+}
+
+# Relative paths and no cwd in the hash, as in kunit.sh
+export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
+blog=$res/io-$tree-$arch-build.log
+cat "$data/common.config" "$data/$arch.config" > "$bdir/io.config"
+wait_for_builds
+start=$SECONDS
+log "building $tree tree for $arch in .build/io/$tree-$arch (log: .build/results/io-$tree-$arch-build.log)"
+{
+	echo "tree: $src ($(git -C "$src" log -1 --format='%h %s' 2>/dev/null))"
+	make -C "$src" O="$bdir" "${make_args[@]}" \
+		KCONFIG_ALLCONFIG="$bdir/io.config" allnoconfig &&
+		make -C "$src" O="$bdir" "${make_args[@]}" -j"$(nproc)" \
+			"${image##*/}"
+} > "$blog" 2>&1
+rc=$?
+if [ $rc -ne 0 ]; then
+	tail -n 40 "$blog"
+	die "build of $tree tree for $arch failed"
+fi
+# An option whose dependencies are not met is dropped silently: refuse that.
+missing=$(grep -h '^CONFIG_' "$bdir/io.config" | grep -vxFf "$bdir/.config")
+[ -z "$missing" ] || die "options of the io-boot config not in .config: ${missing//$'\n'/ }"
+log "built $tree/$arch in $((SECONDS - start))s"
+
+# The initramfs: busybox and /init, packed by the tree's gen_init_cpio
+cat > "$bdir/initramfs.list" <<-EOF
+	dir /dev 0755 0 0
+	nod /dev/console 0600 0 0 c 5 1
+	dir /proc 0755 0 0
+	dir /sys 0755 0 0
+	dir /tmp 1777 0 0
+	dir /bin 0755 0 0
+	file /bin/busybox $bb 0755 0 0
+	slink /bin/sh busybox 0777 0 0
+	file /init $data/init 0755 0 0
+EOF
+"$bdir/usr/gen_init_cpio" "$bdir/initramfs.list" > "$bdir/initramfs.cpio" ||
+	die "gen_init_cpio failed"
+
+# dtb_noncoherent DTB: QEMU's own device tree for this machine, with every
+# virtio-mmio transport and the PCIe host bridge made dma-noncoherent.
+dtb_noncoherent() {
+	local out=$1
+	"${qemu[@]}" -machine dumpdtb="$bdir/virt.dtb" -display none \
+		>"$bdir/dumpdtb.log" 2>&1 || { cat "$bdir/dumpdtb.log" >&2; return 1; }
+	dtc -q -I dtb -O dts -o "$bdir/virt.dts" "$bdir/virt.dtb" || return 1
+	awk '
+		/^\t[^\t].*\{$/ { node = $1 }
+		/^\t};$/ { node = "" }
+		node ~ /^(virtio_mmio|pcie)@/ && /^\t\tdma-coherent;$/ {
+			sub(/dma-coherent/, "dma-noncoherent"); n++
+		}
+		{ print }
+		END { if (n < 2) exit 1 }
+	' "$bdir/virt.dts" > "$bdir/virt-nc.dts" || { log "no dma-coherent nodes to edit"; return 1; }
+	dtc -q -I dts -O dtb -o "$out" "$bdir/virt-nc.dts"
+}
+
+status=0
+for variant in "$@"; do
+	name=io-$tree-$arch-$variant
+	out=$res/$name.log
+	rm -f "$out"
+	kargs="console=$console panic=-1 iotest=$(IFS=,; echo "${disks[*]}")"
+	qargs=()
+	case $variant in
+	*swiotlb) kargs+=" $(variant_args swiotlb) iotest_swiotlb=1" ;;
+	esac
+	case $variant in
+	noncoherent*)
+		kargs+=" iotest_nc=1"
+		if ! dtb_noncoherent "$bdir/virt-nc.dtb"; then
+			echo "$name: FAIL (cannot make the non-coherent device tree)"
+			status=1
+			continue
+		fi
+		qargs+=(-dtb "$bdir/virt-nc.dtb")
+		;;
+	esac
+	[ "${IO_BOOT_CORRUPT:-0}" = 1 ] && kargs+=" iotest_corrupt=1"
+
+	# Fresh sparse 64 MiB disks for every boot
+	for i in 0 1 2; do
+		rm -f "$bdir/disk$i.img"
+		truncate -s 64M "$bdir/disk$i.img"
+	done
+	drv() { echo "if=none,id=disk$1,file=$bdir/disk$1.img,format=raw"; }
+	# shellcheck disable=SC2054
+	if [ "$arch" = x86_64 ]; then
+		qargs+=(-drive "$(drv 0)" -device nvme,serial=iotest-nvme,drive=disk0
+			-drive "$(drv 1)" -device ide-hd,drive=disk1,bus=ide.0
+			-drive "$(drv 2)" -device virtio-blk-pci,drive=disk2,iommu_platform=on,disable-legacy=on)
+	else
+		qargs+=(-drive "$(drv 0)" -device virtio-blk-device,drive=disk0,iommu_platform=on
+			-drive "$(drv 1)" -device virtio-blk-pci,drive=disk1,iommu_platform=on,disable-legacy=on
+			-drive "$(drv 2)" -device nvme,serial=iotest-nvme,drive=disk2)
+	fi
+
+	log "booting $tree/$arch, $variant (log: .build/results/$name.log)"
+	t0=$SECONDS
+	timeout -k 10 "$boot_timeout" "${qemu[@]}" -no-reboot \
+		-display none -monitor none -serial stdio \
+		-kernel "$bdir/$image" -initrd "$bdir/initramfs.cpio" \
+		-append "$kargs" "${qargs[@]}" < /dev/null > "$out" 2>&1
+	rc=$?
+	secs=$((SECONDS - t0))
+	tr -d '\r' < "$out" > "$out.tmp" && mv "$out.tmp" "$out"
+	rm -f "$bdir"/disk?.img
+
+	# Verdict: every disk seen and verified, the guest's checks passed,
+	# nothing suspicious in the kernel log, and QEMU stopped by itself.
+	why=()
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] && why+=("timed out after ${boot_timeout}s")
+	[ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $rc -ne 137 ] && why+=("qemu exit status $rc")
+	end=$(grep -a -o 'IOTEST-END: .*' "$out" | tail -n1)
+	case $end in
+	"IOTEST-END: PASS"*) ;;
+	"") why+=("no end marker from /init") ;;
+	*) why+=("guest checks failed") ;;
+	esac
+	mib=0 seen=()
+	for k in "${disks[@]}"; do
+		l=$(grep -a -o "IOTEST-DISK: [^ ]* $k [A-Z]*.*" "$out" | head -n1)
+		case $l in
+		*" PASS "*)
+			seen+=("$k")
+			m=${l#* PASS }
+			mib=$((mib + ${m%% MiB*}))
+			;;
+		"") why+=("no $k disk") ;;
+		*) why+=("$k disk failed") ;;
+		esac
+	done
+	klog=$(grep -a -v 'IOTEST' "$out" |
+		grep -a -E 'WARNING:|BUG:|Oops|Kernel panic|Call [Tt]race|DMA-API: |I/O error|swiotlb buffer is full|Unable to handle|[Tt]imed out|timeout' |
+		grep -a -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)')
+	[ -n "$klog" ] && why+=("suspicious kernel log lines")
+	grep -a -q 'reboot: Power down' "$out" || why+=("no clean power off")
+
+	if [ ${#why[@]} -eq 0 ]; then
+		list=$(IFS=,; echo "${seen[*]}")
+		echo "$name: PASS (${list//,/, }:" \
+			"${#seen[@]} disks, $mib MiB verified, ${secs}s)"
+	else
+		status=1
+		list=$(IFS=';'; echo "${why[*]}")
+		echo "$name: FAIL (${list//;/; }, ${secs}s)"
+		grep -a -E 'IOTEST: FAIL|IOTEST-KLOG' "$out" | head -n 20 | sed 's/^/    /'
+		[ -n "$klog" ] && echo "$klog" | head -n 20 | sed 's/^/    /'
+	fi
+done
+exit $status
