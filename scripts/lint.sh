@@ -22,7 +22,8 @@ mapfile -t cfiles < <(git ls-files --cached --others --exclude-standard \
 log "checkpatch --strict on the series"
 python3 scripts/series.py export "$out/patches" >/dev/null || exit 1
 # New files are covered by the existing F: kernel/dma/ entry of MAINTAINERS.
-if ! (cd "$src" && scripts/checkpatch.pl --strict --quiet --no-signoff \
+# Debian's python3 first: checkpatch's SPDX check needs its python3-ply.
+if ! (cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet \
 	--ignore FILE_PATH_CHANGES "$out"/patches/*.patch) > "$out/checkpatch.txt" 2>&1; then
 	cat "$out/checkpatch.txt"
 	fail=1

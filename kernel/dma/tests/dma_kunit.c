@@ -109,8 +109,7 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 
 	um.file = anon_inode_getfile("[dma_kunit]", &dma_kunit_fops, mc, O_RDWR);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, um.file);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_kunit_fput,
-							 um.file), 0);
+	dma_kunit_defer(test, dma_kunit_fput, um.file);
 
 	um.addr = kunit_vm_mmap(test, um.file, 0, nr_pages << PAGE_SHIFT,
 				PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -181,7 +180,6 @@ struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, watch);
 	KUNIT_ASSERT_EQ(test, register_trace_console(dma_kunit_console_probe,
 						     watch), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_kunit_unwatch,
-							 watch), 0);
+	dma_kunit_defer(test, dma_kunit_unwatch, watch);
 	return watch;
 }

@@ -31,6 +31,23 @@ struct dma_kunit_dev_opts {
 struct device *dma_kunit_device(struct kunit *test,
 				const struct dma_kunit_dev_opts *opts);
 
+/**
+ * dma_kunit_defer() - run @fn(@data) when the test ends
+ * @test: the running test
+ * @fn: cleanup action
+ * @data: its argument
+ *
+ * If the action cannot be registered, @fn runs at once and the test is
+ * aborted.
+ */
+static inline void dma_kunit_defer(struct kunit *test, kunit_action_t *fn,
+				   void *data)
+{
+	int err = kunit_add_action_or_reset(test, fn, data);
+
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot register a cleanup action");
+}
+
 /* Called from the ->mmap() of a dma_kunit_mmap() file. */
 typedef int (*dma_kunit_mmap_fn)(struct vm_area_struct *vma, void *ctx);
 

@@ -46,8 +46,7 @@ static struct page *dma_ops_test_alloc_buf(struct kunit *test,
 	buf->order = order;
 	buf->page = alloc_pages(GFP_KERNEL, order);
 	KUNIT_ASSERT_NOT_NULL(test, buf->page);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				dma_ops_test_free_buf, buf), 0);
+	dma_kunit_defer(test, dma_ops_test_free_buf, buf);
 
 	for (i = 0; i < (1UL << order); i++)
 		memset(page_address(buf->page + i), 0x10 + i, PAGE_SIZE);
@@ -91,9 +90,11 @@ static void dma_ops_get_sgtable_linear(struct kunit *test)
 	struct device *dev = dma_ops_test_device(test);
 	struct page *page = dma_ops_test_alloc_buf(test, 2);
 	struct sg_table sgt;
+	int err;
 
-	KUNIT_ASSERT_EQ(test, dma_common_get_sgtable(dev, &sgt,
-			page_address(page), page_to_phys(page), size, 0), 0);
+	err = dma_common_get_sgtable(dev, &sgt, page_address(page),
+				     page_to_phys(page), size, 0);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	dma_ops_check_one_entry(test, &sgt, page, size);
 	sg_free_table(&sgt);
 }
@@ -132,11 +133,13 @@ static void dma_ops_get_sgtable_nomem(struct kunit *test)
 	struct device *dev = dma_ops_test_device(test);
 	struct page *page = dma_ops_test_alloc_buf(test, 0);
 	struct sg_table sgt = { };
+	int err;
 
 	kunit_activate_static_stub(test, dma_common_alloc_sgtable,
 				   dma_ops_sgt_enomem);
-	KUNIT_EXPECT_EQ(test, dma_common_get_sgtable(dev, &sgt,
-			page_address(page), 0, PAGE_SIZE, 0), -ENOMEM);
+	err = dma_common_get_sgtable(dev, &sgt, page_address(page), 0,
+				     PAGE_SIZE, 0);
+	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
 	KUNIT_EXPECT_NULL(test, sgt.sgl);
 #else
 	kunit_skip(test, "needs the DMA test seams");
@@ -411,8 +414,7 @@ static void dma_ops_alloc_pages_map_error(struct kunit *test)
 						       DMA_BIDIRECTIONAL,
 						       GFP_KERNEL));
 	KUNIT_ASSERT_EQ(test, rec->maps, 1);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_ops_put_page,
-							 rec->page), 0);
+	dma_kunit_defer(test, dma_ops_put_page, rec->page);
 	KUNIT_EXPECT_EQ(test, handle, DMA_MAPPING_ERROR);
 	/* Only the reference the test took is left. */
 	KUNIT_EXPECT_EQ(test, page_count(rec->page), 1);
@@ -431,8 +433,7 @@ static void dma_ops_free_pages_order(struct kunit *test)
 	page = dma_common_alloc_pages(dev, PAGE_SIZE, &handle, DMA_TO_DEVICE,
 				      GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_ops_put_page,
-							 page), 0);
+	dma_kunit_defer(test, dma_ops_put_page, page);
 
 	dma_common_free_pages(dev, PAGE_SIZE, page, handle, DMA_TO_DEVICE);
 	KUNIT_EXPECT_EQ(test, rec->unmaps, 1);
@@ -458,6 +459,7 @@ static struct kunit_suite dma_ops_helpers_suite = {
 	.name = "dma_ops_helpers",
 	.test_cases = dma_ops_helpers_cases,
 };
+
 kunit_test_suite(dma_ops_helpers_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the dma_map_ops helpers");

@@ -48,8 +48,7 @@ static struct dma_remap_pages *dma_remap_alloc_pages(struct kunit *test,
 	set->pages = kvcalloc(nr, sizeof(*set->pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, set->pages);
 	set->nr = nr;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				dma_remap_release_pages, set), 0);
+	dma_kunit_defer(test, dma_remap_release_pages, set);
 
 	for (i = 0; i < nr; i++) {
 		set->pages[i] = alloc_page(GFP_KERNEL);
@@ -155,8 +154,7 @@ static void dma_remap_contiguous_roundtrip(struct kunit *test)
 		kunit_skip(test, "no free block of order %u", order);
 	blk->page = block;
 	blk->order = order;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				dma_remap_release_block, blk), 0);
+	dma_kunit_defer(test, dma_remap_release_block, blk);
 
 	pages = kunit_kmalloc_array(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
@@ -259,6 +257,7 @@ static struct kunit_suite dma_remap_suite = {
 	.name = "dma_remap",
 	.test_cases = dma_remap_cases,
 };
+
 kunit_test_suite(dma_remap_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the DMA remap helpers");
