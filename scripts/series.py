@@ -38,7 +38,9 @@ KERNEL_DIRS = ('kernel/', 'include/', 'arch/', 'Documentation/', 'tools/',
                'lib/', 'mm/')
 DATE = '2026-11-21T00:00:00+00:00'
 GROWN = ('kernel/dma/tests/Kconfig', 'kernel/dma/tests/Makefile',
-         'kernel/dma/tests/.kunitconfig')
+         'kernel/dma/tests/.kunitconfig',
+         'kernel/dma/tests/x86_64.kunitconfig',
+         'kernel/dma/tests/arm64.kunitconfig')
 
 
 def die(msg):

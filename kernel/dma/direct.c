@@ -614,23 +614,67 @@ dma_addr_t dma_direct_map_slow(struct device *dev, struct page *page,
  * @sgl: the scatterlist, as mapped by dma_direct_map_sg()
  * @nents: number of entries mapped
  * @dir: direction of the transfer
+ *
+ * Each entry is copied out to its bounce slot, if it has one, and then
+ * cleaned from the caches; the cleaning of all entries is waited for once.
+ * Entries that carry a PCI bus address are not CPU memory: skipped.
  */
 void dma_direct_sync_sg_for_device(struct device *dev,
 				   struct scatterlist *sgl, int nents,
 				   enum dma_data_direction dir)
 {
+	bool noncoherent = !dev_is_dma_coherent(dev);
 	struct scatterlist *sg;
 	int n;
 
-	for_each_sg(sgl, sg, nents, n)
-		dma_direct_sync_single_for_device(dev, sg_dma_address(sg),
-						  sg->length, dir);
+	for_each_sg(sgl, sg, nents, n) {
+		phys_addr_t pa = dma_to_phys(dev, sg_dma_address(sg));
+
+		if (sg_dma_is_bus_address(sg))
+			continue;
+		swiotlb_sync_single_for_device(dev, pa, sg->length, dir);
+		if (noncoherent)
+			arch_sync_dma_batch_for_device(pa, sg->length, dir);
+	}
+	if (noncoherent)
+		arch_sync_dma_batch_flush();
 }
 #endif
 
 #if IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
 	IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL) || \
 	IS_ENABLED(CONFIG_SWIOTLB)
+/*
+ * First half of handing a scatterlist back to a non-coherent device's
+ * CPU: start invalidating every entry, then wait once.  Copies out of
+ * bounce buffers must come after this, or they could read stale lines.
+ */
+static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
+				int nents, enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int n;
+
+	for_each_sg(sgl, sg, nents, n) {
+		if (sg_dma_is_bus_address(sg))
+			continue;
+		arch_sync_dma_batch_for_cpu(dma_to_phys(dev, sg_dma_address(sg)),
+					    sg_dma_len(sg), dir);
+	}
+	arch_sync_dma_batch_flush();
+	arch_sync_dma_for_cpu_all();
+}
+
+/* Second half, per entry: copy a bounced entry back to its buffer. */
+static void dma_direct_sg_copy_for_cpu(struct device *dev, phys_addr_t pa,
+				       unsigned int len,
+				       enum dma_data_direction dir)
+{
+	swiotlb_sync_single_for_cpu(dev, pa, len, dir);
+	if (dir == DMA_FROM_DEVICE)
+		arch_dma_mark_clean(pa, len);
+}
+
 /**
  * dma_direct_sync_sg_for_cpu() - give a mapped scatterlist back to the CPU
  * @dev: the device
@@ -638,29 +682,25 @@ void dma_direct_sync_sg_for_device(struct device *dev,
  * @nents: number of entries mapped
  * @dir: direction of the transfer
  *
- * Like dma_direct_sync_single_for_cpu() on each entry, with the
- * architecture's whole-cache step done once at the end.
+ * Like dma_direct_sync_single_for_cpu() on each entry, with the cache
+ * maintenance of all entries waited for once, before any bounce copy.
  */
 void dma_direct_sync_sg_for_cpu(struct device *dev,
 				struct scatterlist *sgl, int nents,
 				enum dma_data_direction dir)
 {
-	bool coherent = dev_is_dma_coherent(dev);
 	struct scatterlist *sg;
 	int n;
 
+	if (!dev_is_dma_coherent(dev))
+		dma_direct_sg_inval(dev, sgl, nents, dir);
 	for_each_sg(sgl, sg, nents, n) {
-		phys_addr_t phys = dma_to_phys(dev, sg_dma_address(sg));
-		unsigned int len = sg->length;
-
-		if (!coherent)
-			arch_sync_dma_for_cpu(phys, len, dir);
-		swiotlb_sync_single_for_cpu(dev, phys, len, dir);
-		if (dir == DMA_FROM_DEVICE)
-			arch_dma_mark_clean(phys, len);
+		if (sg_dma_is_bus_address(sg))
+			continue;
+		dma_direct_sg_copy_for_cpu(dev,
+					   dma_to_phys(dev, sg_dma_address(sg)),
+					   sg->length, dir);
 	}
-	if (!coherent)
-		arch_sync_dma_for_cpu_all();
 }
 
 /**
@@ -672,21 +712,32 @@ void dma_direct_sync_sg_for_cpu(struct device *dev,
  * @attrs: DMA_ATTR_* flags
  *
  * Entries that carry a PCI bus address were not mapped by us; they only
- * lose their mark.
+ * lose their mark.  Like dma_direct_unmap_page() on each entry otherwise,
+ * with the cache maintenance of all entries waited for once.
  */
 void dma_direct_unmap_sg(struct device *dev,
 			 struct scatterlist *sgl, int nents,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
+	bool cpu_sync = !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
 	struct scatterlist *sg;
 	int n;
 
+	if (cpu_sync && !dev_is_dma_coherent(dev))
+		dma_direct_sg_inval(dev, sgl, nents, dir);
+
 	for_each_sg(sgl, sg, nents, n) {
-		if (sg_dma_is_bus_address(sg))
+		phys_addr_t pa;
+
+		if (sg_dma_is_bus_address(sg)) {
 			sg_dma_unmark_bus_address(sg);
-		else
-			dma_direct_unmap_page(dev, sg_dma_address(sg),
-					      sg_dma_len(sg), dir, attrs);
+			continue;
+		}
+		pa = dma_to_phys(dev, sg_dma_address(sg));
+		if (cpu_sync)
+			dma_direct_sg_copy_for_cpu(dev, pa, sg_dma_len(sg), dir);
+		swiotlb_tbl_unmap_single(dev, pa, sg_dma_len(sg), dir,
+					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
 	}
 }
 #endif
@@ -718,9 +769,10 @@ static int dma_direct_map_p2p(struct device *dev, struct scatterlist *sg,
  * @dir: direction of the transfer
  * @attrs: DMA_ATTR_* flags
  *
- * Entries are mapped one by one and never merged.  If one fails, those
- * mapped before it are unmapped again, without cache maintenance since the
- * device never saw them.
+ * Entries are mapped one by one and never merged, their cache maintenance
+ * waited for once at the end.  If one fails, those mapped before it are
+ * unmapped again, without cache maintenance since the device never saw
+ * them.
  *
  * Return: @nents, -EIO if an entry could not be mapped, or -EREMOTEIO if a
  * peer-to-peer entry is not reachable.
@@ -729,6 +781,8 @@ int dma_direct_map_sg(struct device *dev,
 		      struct scatterlist *sgl, int nents,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
+	bool flush = !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+		     !dev_is_dma_coherent(dev);
 	struct pci_p2pdma_map_state p2p = {};
 	struct scatterlist *sg;
 	int n, err;
@@ -745,8 +799,8 @@ int dma_direct_map_sg(struct device *dev,
 				goto unmap_mapped;
 		}
 
-		dma = dma_direct_map_page(dev, page, sg->offset, sg->length,
-					  dir, attrs);
+		dma = dma_direct_map_one(dev, page, sg->offset, sg->length,
+					 dir, attrs, true);
 		if (dma == DMA_MAPPING_ERROR) {
 			err = -EIO;
 			goto unmap_mapped;
@@ -754,9 +808,14 @@ int dma_direct_map_sg(struct device *dev,
 		sg->dma_address = dma;
 		sg_dma_len(sg) = sg->length;
 	}
+	if (flush)
+		arch_sync_dma_batch_flush();
 	return nents;
 
 unmap_mapped:
+	/* Leave no maintenance in flight, even for a failed call. */
+	if (flush)
+		arch_sync_dma_batch_flush();
 	/* The device never saw these entries: no cache maintenance. */
 	dma_direct_unmap_sg(dev, sgl, n, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC);
 	return err;
@@ -970,7 +1029,7 @@ bool dma_direct_need_sync(struct device *dev, dma_addr_t dma)
 {
 	if (!dev_is_dma_coherent(dev))
 		return true;
-	return swiotlb_find_pool(dev, dma_to_phys(dev, dma)) != NULL;
+	return !!swiotlb_find_pool(dev, dma_to_phys(dev, dma));
 }
 
 /**

@@ -108,11 +108,13 @@ dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
 /*
  * The common case, a buffer the device can reach where it is, stays inline
  * and short; bouncing, refusing and warning live in dma_direct_map_slow().
+ * With @batch the cache maintenance is only started: the caller waits for
+ * it with arch_sync_dma_batch_flush() (scatterlists).
  */
-static inline dma_addr_t
-dma_direct_map_page(struct device *dev, struct page *page,
-		    unsigned long offset, size_t size,
-		    enum dma_data_direction dir, unsigned long attrs)
+static __always_inline dma_addr_t
+dma_direct_map_one(struct device *dev, struct page *page,
+		   unsigned long offset, size_t size,
+		   enum dma_data_direction dir, unsigned long attrs, bool batch)
 {
 	phys_addr_t pa = page_to_phys(page) + offset;
 	dma_addr_t dma = phys_to_dma(dev, pa);
@@ -123,9 +125,21 @@ dma_direct_map_page(struct device *dev, struct page *page,
 		     dma_kmalloc_needs_bounce(dev, size, dir)))
 		return dma_direct_map_slow(dev, page, pa, size, dir, attrs);
 
-	if (cpu_sync && !dev_is_dma_coherent(dev))
-		arch_sync_dma_for_device(pa, size, dir);
+	if (cpu_sync && !dev_is_dma_coherent(dev)) {
+		if (batch)
+			arch_sync_dma_batch_for_device(pa, size, dir);
+		else
+			arch_sync_dma_for_device(pa, size, dir);
+	}
 	return dma;
+}
+
+static inline dma_addr_t
+dma_direct_map_page(struct device *dev, struct page *page,
+		    unsigned long offset, size_t size,
+		    enum dma_data_direction dir, unsigned long attrs)
+{
+	return dma_direct_map_one(dev, page, offset, size, dir, attrs, false);
 }
 
 static inline void

@@ -30,6 +30,10 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+/* Built in as bench.o: name the parameters after the benchmark instead. */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "dma_bench."
+
 static char *dma_bench_run;
 module_param_named(run, dma_bench_run, charp, 0400);
 MODULE_PARM_DESC(run, "quick or full: run the benchmark at boot");

@@ -151,6 +151,8 @@ static void dma_kunit_console_probe(void *data, const char *text, size_t len)
 
 	if (strnstr(text, "WARNING:", len))
 		atomic_inc(&watch->warnings);
+	if (watch->needle && strnstr(text, watch->needle, len))
+		atomic_inc(&watch->matches);
 }
 
 static void dma_kunit_unwatch(void *data)
@@ -160,26 +162,41 @@ static void dma_kunit_unwatch(void *data)
 }
 
 /**
- * dma_kunit_watch_warnings() - start counting kernel warnings
+ * dma_kunit_watch_console() - start counting console lines
  * @test: the running test; counting stops when it ends
+ * @needle: text to count lines of, besides warnings; may be %NULL
  *
- * Warnings are recognised on the console, as a user would see them, so the
- * count covers WARN(), WARN_ONCE() and dev_WARN() alike.  Skips the test
- * when the kernel has no console tracepoint.
+ * Lines are seen on the console, as a user would see them, so the warning
+ * count covers WARN(), WARN_ONCE() and dev_WARN() alike, and @needle any
+ * message however it is printed.  Skips the test when the kernel has no
+ * console tracepoint.
  *
- * Return: the watch, whose counter starts at zero.
+ * Return: the watch, whose counters start at zero.
  */
-struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test)
+struct dma_kunit_warn_watch *dma_kunit_watch_console(struct kunit *test,
+						     const char *needle)
 {
 	struct dma_kunit_warn_watch *watch;
 
 	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
-		kunit_skip(test, "needs CONFIG_TRACEPOINTS to see warnings");
+		kunit_skip(test, "needs CONFIG_TRACEPOINTS to see the console");
 
 	watch = kunit_kzalloc(test, sizeof(*watch), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, watch);
+	watch->needle = needle;
 	KUNIT_ASSERT_EQ(test, register_trace_console(dma_kunit_console_probe,
 						     watch), 0);
 	dma_kunit_defer(test, dma_kunit_unwatch, watch);
 	return watch;
+}
+
+/**
+ * dma_kunit_watch_warnings() - start counting kernel warnings
+ * @test: the running test; counting stops when it ends
+ *
+ * Return: the watch, see dma_kunit_watch_console().
+ */
+struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test)
+{
+	return dma_kunit_watch_console(test, NULL);
 }

@@ -67,13 +67,19 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 bool dma_kunit_file_is_mapped(struct file *file);
 
 /**
- * struct dma_kunit_warn_watch - counts kernel warnings during a test
- * @warnings: "WARNING:" reports printed since dma_kunit_watch_warnings()
+ * struct dma_kunit_warn_watch - counts console lines during a test
+ * @warnings: "WARNING:" reports printed since the watch started
+ * @matches: lines that contained the watch's own text, if it has one
+ * @needle: that text, or %NULL
  */
 struct dma_kunit_warn_watch {
 	atomic_t warnings;
+	atomic_t matches;
+	const char *needle;
 };
 
 struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test);
+struct dma_kunit_warn_watch *dma_kunit_watch_console(struct kunit *test,
+						     const char *needle);
 
 #endif /* _KERNEL_DMA_TESTS_DMA_KUNIT_H */

@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the cache maintenance that dma-direct asks of the
+ * architecture for devices that do not snoop CPU caches (arm64).
+ *
+ * QEMU does not model caches, so missing maintenance never shows up as
+ * corrupt data.  The suite counts it instead: kprobes on the routines that
+ * clean and invalidate ranges, and on the barriers that wait for them,
+ * record what one DMA API call does, in order.  The routines differ
+ * between trees (the assembly ones of arch/arm64/mm/cache.S upstream, the
+ * loops of arch/arm64/mm/dma-mapping.c with batching), so the probe set is
+ * chosen by which symbols exist; nothing in the code under test knows
+ * about the suite.
+ */
+#include <kunit/test.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
+
+#include "dma_kunit.h"
+
+enum dma_arch_ev {
+	EV_CLEAN,		/* range cleaned to the PoC */
+	EV_INVAL,		/* range invalidated */
+	EV_BARRIER,		/* wait for maintenance started before */
+	EV_BOUNCE,		/* swiotlb copy between buffer and slot */
+};
+
+struct dma_arch_record {
+	enum dma_arch_ev ev;
+	unsigned long start, end;
+};
+
+#define DMA_ARCH_MAX_RECORDS	1024
+
+/* One probe: what it records, and for ranges whether it also waits. */
+struct dma_arch_probe {
+	const char *symbol;
+	enum dma_arch_ev ev;
+	bool waits;
+	struct kprobe kp;
+	bool registered;
+};
+
+static struct dma_arch_probe dma_arch_upstream_probes[] = {
+	{ "dcache_clean_poc", EV_CLEAN, true },
+	{ "dcache_inval_poc", EV_INVAL, true },
+	{ "swiotlb_tbl_map_single", EV_BOUNCE, false },
+	{ "__swiotlb_sync_single_for_cpu", EV_BOUNCE, false },
+	{ "__swiotlb_sync_single_for_device", EV_BOUNCE, false },
+};
+
+static struct dma_arch_probe dma_arch_batch_probes[] = {
+	{ "dma_clean_range_nosync", EV_CLEAN, false },
+	{ "dma_inval_range_nosync", EV_INVAL, false },
+	{ "arch_sync_dma_batch_flush", EV_BARRIER, false },
+	{ "arch_sync_dma_for_device", EV_BARRIER, false },
+	{ "arch_dma_prep_coherent", EV_BARRIER, false },
+	{ "swiotlb_tbl_map_single", EV_BOUNCE, false },
+	{ "__swiotlb_sync_single_for_cpu", EV_BOUNCE, false },
+	{ "__swiotlb_sync_single_for_device", EV_BOUNCE, false },
+};
+
+/*
+ * arch_sync_dma_for_cpu() waits only when it invalidates, which the batch
+ * probes see as an EV_INVAL from it; its barrier is counted by hand.
+ */
+static struct dma_arch_probe dma_arch_cpu_hook = {
+	"arch_sync_dma_for_cpu", EV_BARRIER, false
+};
+
+static struct {
+	struct task_struct *task;	/* only this task's calls count */
+	bool batching;
+	atomic_t nr;
+	struct dma_arch_record rec[DMA_ARCH_MAX_RECORDS];
+} dma_arch_log;
+
+static void dma_arch_add(enum dma_arch_ev ev, unsigned long start,
+			 unsigned long end)
+{
+	int i = atomic_inc_return(&dma_arch_log.nr) - 1;
+
+	if (i < DMA_ARCH_MAX_RECORDS)
+		dma_arch_log.rec[i] = (struct dma_arch_record){ ev, start, end };
+}
+
+static int dma_arch_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct dma_arch_probe *p = container_of(kp, struct dma_arch_probe, kp);
+	unsigned long a0 = regs_get_kernel_argument(regs, 0);
+	unsigned long a1 = regs_get_kernel_argument(regs, 1);
+
+	if (current != READ_ONCE(dma_arch_log.task))
+		return 0;
+	if (p == &dma_arch_cpu_hook) {
+		/* (paddr, size, dir): waits unless nothing is invalidated. */
+		if (regs_get_kernel_argument(regs, 2) != DMA_TO_DEVICE)
+			dma_arch_add(EV_BARRIER, 0, 0);
+		return 0;
+	}
+	dma_arch_add(p->ev, a0, a1);
+	if (p->waits)
+		dma_arch_add(EV_BARRIER, 0, 0);
+	return 0;
+}
+
+static void dma_arch_unregister(struct dma_arch_probe *p, int n)
+{
+	while (n--) {
+		if (p[n].registered)
+			unregister_kprobe(&p[n].kp);
+		p[n].registered = false;
+	}
+}
+
+static int dma_arch_register(struct dma_arch_probe *p, int n)
+{
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		memset(&p[i].kp, 0, sizeof(p[i].kp));
+		p[i].kp.symbol_name = p[i].symbol;
+		p[i].kp.pre_handler = dma_arch_pre;
+		err = register_kprobe(&p[i].kp);
+		/* swiotlb routines may be absent; maintenance may not. */
+		if (err && p[i].ev != EV_BOUNCE) {
+			dma_arch_unregister(p, i);
+			return err;
+		}
+		p[i].registered = !err;
+	}
+	return 0;
+}
+
+static struct dma_arch_probe *dma_arch_probes(int *n)
+{
+	if (dma_arch_log.batching) {
+		*n = ARRAY_SIZE(dma_arch_batch_probes);
+		return dma_arch_batch_probes;
+	}
+	*n = ARRAY_SIZE(dma_arch_upstream_probes);
+	return dma_arch_upstream_probes;
+}
+
+static int dma_arch_suite_init(struct kunit_suite *suite)
+{
+	struct kprobe probe = { .symbol_name = "arch_sync_dma_batch_flush" };
+	struct dma_arch_probe *set;
+	int n, err;
+
+	/* The batching tree has its own loops; probe those if they exist. */
+	dma_arch_log.batching = !register_kprobe(&probe);
+	if (dma_arch_log.batching)
+		unregister_kprobe(&probe);
+
+	set = dma_arch_probes(&n);
+	err = dma_arch_register(set, n);
+	if (err || !dma_arch_log.batching)
+		return err;
+	dma_arch_cpu_hook.kp.symbol_name = dma_arch_cpu_hook.symbol;
+	dma_arch_cpu_hook.kp.pre_handler = dma_arch_pre;
+	err = register_kprobe(&dma_arch_cpu_hook.kp);
+	dma_arch_cpu_hook.registered = !err;
+	if (err)
+		dma_arch_unregister(set, n);
+	return err;
+}
+
+static void dma_arch_suite_exit(struct kunit_suite *suite)
+{
+	struct dma_arch_probe *set;
+	int n;
+
+	set = dma_arch_probes(&n);
+	dma_arch_unregister(set, n);
+	dma_arch_unregister(&dma_arch_cpu_hook, 1);
+}
+
+static int dma_arch_test_init(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE))
+		kunit_skip(test, "no non-coherent DMA on this architecture");
+	WRITE_ONCE(dma_arch_log.task, NULL);
+	return 0;
+}
+
+static void dma_arch_test_exit(struct kunit *test)
+{
+	WRITE_ONCE(dma_arch_log.task, NULL);
+}
+
+/* Start recording this task's maintenance from scratch. */
+static void dma_arch_start(void)
+{
+	atomic_set(&dma_arch_log.nr, 0);
+	WRITE_ONCE(dma_arch_log.task, current);
+}
+
+static int dma_arch_stop(struct kunit *test)
+{
+	int nr;
+
+	WRITE_ONCE(dma_arch_log.task, NULL);
+	nr = atomic_read(&dma_arch_log.nr);
+	KUNIT_ASSERT_LE_MSG(test, nr, DMA_ARCH_MAX_RECORDS, "record overflow");
+	return nr;
+}
+
+static int dma_arch_count(int nr, enum dma_arch_ev ev)
+{
+	int i, count = 0;
+
+	for (i = 0; i < nr; i++)
+		count += dma_arch_log.rec[i].ev == ev;
+	return count;
+}
+
+/* Does some @ev record cover exactly the linear-map range of [pa, +len)? */
+static bool dma_arch_has_range(int nr, enum dma_arch_ev ev, phys_addr_t pa,
+			       size_t len)
+{
+	unsigned long va = (unsigned long)phys_to_virt(pa);
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		const struct dma_arch_record *r = &dma_arch_log.rec[i];
+
+		if (r->ev == ev && r->start == va && r->end == va + len)
+			return true;
+	}
+	return false;
+}
+
+static struct device *dma_arch_device(struct kunit *test, bool coherent)
+{
+	struct dma_kunit_dev_opts opts = { .noncoherent = !coherent };
+
+	return dma_kunit_device(test, &opts);
+}
+
+static void dma_arch_free_page(void *page)
+{
+	__free_page(page);
+}
+
+static struct page *dma_arch_page(struct kunit *test)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	dma_kunit_defer(test, dma_arch_free_page, page);
+	return page;
+}
+
+struct dma_arch_param {
+	enum dma_data_direction dir;
+	unsigned long attrs;
+	const char *name;
+};
+
+static const struct dma_arch_param dma_arch_params[] = {
+	{ DMA_TO_DEVICE, 0, "to-device" },
+	{ DMA_FROM_DEVICE, 0, "from-device" },
+	{ DMA_BIDIRECTIONAL, 0, "bidirectional" },
+	{ DMA_TO_DEVICE, DMA_ATTR_SKIP_CPU_SYNC, "to-device skip-sync" },
+	{ DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC, "from-device skip-sync" },
+	{ DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC, "bidirectional skip-sync" },
+};
+
+KUNIT_ARRAY_PARAM_DESC(dma_arch_params, dma_arch_params, name);
+
+static bool dma_arch_skip_sync(const struct dma_arch_param *p)
+{
+	return p->attrs & DMA_ATTR_SKIP_CPU_SYNC;
+}
+
+/*
+ * Map: one clean of exactly the buffer, waited for.  Unmap: one invalidate
+ * unless the device only read, or the caller skips CPU syncs.
+ */
+static void dma_arch_map_page(struct kunit *test)
+{
+	const struct dma_arch_param *p = test->param_value;
+	struct device *dev = dma_arch_device(test, false);
+	struct page *page = dma_arch_page(test);
+	bool sync = !dma_arch_skip_sync(p);
+	bool inval = sync && p->dir != DMA_TO_DEVICE;
+	dma_addr_t dma;
+	int nr;
+
+	if (is_swiotlb_force_bounce(dev))
+		kunit_skip(test, "every mapping bounces under swiotlb=force");
+
+	dma_arch_start();
+	dma = dma_map_page_attrs(dev, page, 0, PAGE_SIZE, p->dir, p->attrs);
+	nr = dma_arch_stop(test);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), sync);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_BARRIER), sync);
+	if (sync)
+		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
+				  page_to_phys(page), PAGE_SIZE));
+
+	dma_arch_start();
+	dma_unmap_page_attrs(dev, dma, PAGE_SIZE, p->dir, p->attrs);
+	nr = dma_arch_stop(test);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), inval);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_BARRIER), inval);
+	if (inval)
+		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_INVAL,
+				  page_to_phys(page), PAGE_SIZE));
+}
+
+/* Syncs of part of a buffer maintain exactly that part. */
+static void dma_arch_sync_range(struct kunit *test)
+{
+	const struct dma_arch_param *p = test->param_value;
+	struct device *dev = dma_arch_device(test, false);
+	struct page *page = dma_arch_page(test);
+	const size_t off = 256, len = 1024;
+	dma_addr_t dma;
+	int nr;
+
+	if (dma_arch_skip_sync(p))
+		kunit_skip(test, "attributes do not apply to syncs");
+	if (is_swiotlb_force_bounce(dev))
+		kunit_skip(test, "every mapping bounces under swiotlb=force");
+	dma = dma_map_page_attrs(dev, page, 0, PAGE_SIZE, p->dir,
+				 DMA_ATTR_SKIP_CPU_SYNC);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+
+	dma_arch_start();
+	dma_sync_single_range_for_cpu(dev, dma, off, len, p->dir);
+	nr = dma_arch_stop(test);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
+	if (p->dir == DMA_TO_DEVICE) {
+		KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
+	} else {
+		KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 1);
+		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_INVAL,
+				  page_to_phys(page) + off, len));
+	}
+
+	dma_arch_start();
+	dma_sync_single_range_for_device(dev, dma, off, len, p->dir);
+	nr = dma_arch_stop(test);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 1);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
+	KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
+			  page_to_phys(page) + off, len));
+
+	dma_unmap_page_attrs(dev, dma, PAGE_SIZE, p->dir,
+			     DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/* A coherent device gets no maintenance at all. */
+static void dma_arch_coherent_none(struct kunit *test)
+{
+	struct device *dev = dma_arch_device(test, true);
+	struct page *page = dma_arch_page(test);
+	struct scatterlist sg;
+	dma_addr_t dma;
+	int nr;
+
+	sg_init_table(&sg, 1);
+	sg_set_page(&sg, page, PAGE_SIZE, 0);
+
+	dma_arch_start();
+	dma = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	if (!dma_mapping_error(dev, dma)) {
+		dma_sync_single_for_cpu(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
+		dma_sync_single_for_device(dev, dma, PAGE_SIZE,
+					   DMA_BIDIRECTIONAL);
+		dma_unmap_page(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	}
+	if (dma_map_sg(dev, &sg, 1, DMA_BIDIRECTIONAL))
+		dma_unmap_sg(dev, &sg, 1, DMA_BIDIRECTIONAL);
+	nr = dma_arch_stop(test);
+
+	KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, dma));
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_BARRIER), 0);
+}
+
+struct dma_arch_sg {
+	struct scatterlist *sgl;
+	struct page **pages;
+	unsigned int n;
+};
+
+static void dma_arch_free_sg(void *data)
+{
+	struct dma_arch_sg *s = data;
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->pages[i])
+			__free_page(s->pages[i]);
+}
+
+static struct dma_arch_sg *dma_arch_sg_alloc(struct kunit *test,
+					     unsigned int n)
+{
+	struct dma_arch_sg *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->sgl = kunit_kcalloc(test, n, sizeof(*s->sgl), GFP_KERNEL);
+	s->pages = kunit_kcalloc(test, n, sizeof(*s->pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s->sgl);
+	KUNIT_ASSERT_NOT_NULL(test, s->pages);
+	s->n = n;
+	dma_kunit_defer(test, dma_arch_free_sg, s);
+
+	sg_init_table(s->sgl, n);
+	for (i = 0; i < n; i++) {
+		s->pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s->pages[i]);
+		sg_set_page(&s->sgl[i], s->pages[i], PAGE_SIZE, 0);
+	}
+	return s;
+}
+
+static const unsigned int dma_arch_sg_sizes[] = { 1, 16, 64 };
+
+static void dma_arch_sg_desc(const unsigned int *n, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u entries", *n);
+}
+
+KUNIT_ARRAY_PARAM(dma_arch_sg_sizes, dma_arch_sg_sizes, dma_arch_sg_desc);
+
+/*
+ * A scatterlist of N entries gets N cleans on map and N invalidates on
+ * unmap, each of exactly its entry; with batching, one barrier each way.
+ */
+static void dma_arch_map_sg(struct kunit *test)
+{
+	unsigned int n = *(const unsigned int *)test->param_value, i;
+	struct device *dev = dma_arch_device(test, false);
+	struct dma_arch_sg *s = dma_arch_sg_alloc(test, n);
+	int nr, mapped, map_barriers, unmap_barriers;
+
+	if (is_swiotlb_force_bounce(dev))
+		kunit_skip(test, "every mapping bounces under swiotlb=force");
+
+	dma_arch_start();
+	mapped = dma_map_sg(dev, s->sgl, n, DMA_BIDIRECTIONAL);
+	nr = dma_arch_stop(test);
+	KUNIT_ASSERT_EQ(test, mapped, n);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), n);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
+				  page_to_phys(s->pages[i]), PAGE_SIZE));
+	map_barriers = dma_arch_count(nr, EV_BARRIER);
+
+	dma_arch_start();
+	dma_unmap_sg(dev, s->sgl, n, DMA_BIDIRECTIONAL);
+	nr = dma_arch_stop(test);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), n);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_INVAL,
+				  page_to_phys(s->pages[i]), PAGE_SIZE));
+	unmap_barriers = dma_arch_count(nr, EV_BARRIER);
+
+	kunit_info(test, "%u entries: %d barriers on map, %d on unmap (%s)\n",
+		   n, map_barriers, unmap_barriers,
+		   dma_arch_log.batching ? "batched" : "per entry");
+	if (dma_arch_log.batching) {
+		KUNIT_EXPECT_EQ(test, map_barriers, 1);
+		KUNIT_EXPECT_EQ(test, unmap_barriers, 1);
+	} else {
+		KUNIT_EXPECT_EQ(test, map_barriers, n);
+		KUNIT_EXPECT_EQ(test, unmap_barriers, n);
+	}
+}
+
+/* Index of the first @ev record at or after @from, or -1. */
+static int dma_arch_find(int nr, int from, enum dma_arch_ev ev)
+{
+	for (; from < nr; from++)
+		if (dma_arch_log.rec[from].ev == ev)
+			return from;
+	return -1;
+}
+
+/*
+ * A kmalloc() size whose slab objects may share cache lines with their
+ * neighbours: dma-direct bounces such buffers for non-coherent devices.
+ * Which sizes qualify depends on the slab caches and the cache line size
+ * of the CPU, so it is found at run time; 0 if there is none.
+ */
+static size_t dma_arch_unaligned_kmalloc_size(void)
+{
+	static const size_t candidates[] = { 8, 24, 40, 72, 96, 136, 192 };
+	int align = dma_get_cache_alignment();
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(candidates); i++)
+		if (!IS_ALIGNED(kmalloc_size_roundup(candidates[i]), align))
+			return candidates[i];
+	return 0;
+}
+
+/*
+ * A bounced buffer: towards the device the copy into the slot comes before
+ * the slot is cleaned; towards the CPU the slot is invalidated before the
+ * copy out of it reads it.
+ */
+static void dma_arch_bounce_order(struct kunit *test)
+{
+	struct device *dev = dma_arch_device(test, false);
+	size_t len = dma_arch_unaligned_kmalloc_size();
+	int nr, bounce, clean, inval;
+	dma_addr_t dma;
+	u8 *buf;
+
+	if (!is_swiotlb_active(dev))
+		kunit_skip(test, "no swiotlb pool to bounce through");
+	if (!len)
+		kunit_skip(test, "every kmalloc size is cache-line aligned");
+	buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+
+	dma_arch_start();
+	dma = dma_map_single(dev, buf, len, DMA_FROM_DEVICE);
+	nr = dma_arch_stop(test);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+	KUNIT_ASSERT_NE_MSG(test, dma_to_phys(dev, dma), virt_to_phys(buf),
+			    "a small kmalloc buffer must bounce");
+	bounce = dma_arch_find(nr, 0, EV_BOUNCE);
+	clean = dma_arch_find(nr, 0, EV_CLEAN);
+	KUNIT_EXPECT_GE(test, bounce, 0);
+	KUNIT_EXPECT_GT(test, clean, bounce);
+
+	dma_arch_start();
+	dma_unmap_single(dev, dma, len, DMA_FROM_DEVICE);
+	nr = dma_arch_stop(test);
+	inval = dma_arch_find(nr, 0, EV_INVAL);
+	KUNIT_EXPECT_GE(test, inval, 0);
+	bounce = dma_arch_find(nr, inval < 0 ? 0 : inval, EV_BOUNCE);
+	KUNIT_EXPECT_GT(test, bounce, inval);
+	KUNIT_EXPECT_EQ(test, dma_arch_find(nr, 0, EV_BOUNCE), bounce);
+}
+
+/* A remapped coherent buffer has its linear alias cleaned once, whole. */
+static void dma_arch_alloc_prep(struct kunit *test)
+{
+	struct device *dev = dma_arch_device(test, false);
+	const size_t size = 3 * PAGE_SIZE;
+	dma_addr_t dma;
+	void *vaddr;
+	int nr;
+
+	dma_arch_start();
+	vaddr = dma_alloc_coherent(dev, size, &dma, GFP_KERNEL);
+	nr = dma_arch_stop(test);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(vaddr));
+	KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
+			  dma_to_phys(dev, dma), size));
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
+	dma_free_coherent(dev, size, vaddr, dma);
+}
+
+static struct kunit_case dma_arch_cases[] = {
+	KUNIT_CASE_PARAM(dma_arch_map_page, dma_arch_params_gen_params),
+	KUNIT_CASE_PARAM(dma_arch_sync_range, dma_arch_params_gen_params),
+	KUNIT_CASE(dma_arch_coherent_none),
+	KUNIT_CASE_PARAM(dma_arch_map_sg, dma_arch_sg_sizes_gen_params),
+	KUNIT_CASE(dma_arch_bounce_order),
+	KUNIT_CASE(dma_arch_alloc_prep),
+	{}
+};
+
+static struct kunit_suite dma_arch_suite = {
+	.name = "dma_arch",
+	.suite_init = dma_arch_suite_init,
+	.suite_exit = dma_arch_suite_exit,
+	.init = dma_arch_test_init,
+	.exit = dma_arch_test_exit,
+	.test_cases = dma_arch_cases,
+};
+
+kunit_test_suite(dma_arch_suite);
+
+MODULE_DESCRIPTION("KUnit tests of DMA cache maintenance");
+MODULE_LICENSE("GPL");
