@@ -81,7 +81,8 @@ def print_table(rows):
     above = 0
     for r in rows:
         flag = ''
-        if r[7] > 1.0:
+        # Ratios are shown to three decimals; flag what shows above 1.000.
+        if round(r[7], 3) > 1.0:
             flag = '  <- above 1.00'
             above += 1
         print(fmt % (r[0], r[1], r[2], r[3], r[4], '%.1f' % r[5],

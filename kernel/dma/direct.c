@@ -454,7 +454,8 @@ void *dma_direct_alloc(struct device *dev, size_t size, dma_addr_t *dma,
 			return NULL;
 	}
 
-	memset(vaddr, 0, size);
+	/* memset() returns @vaddr: no register needs to keep it meanwhile. */
+	vaddr = memset(vaddr, 0, size);
 
 	if (uncached) {
 		arch_dma_prep_coherent(page, size);
@@ -487,8 +488,10 @@ release_backing:
 void dma_direct_free(struct device *dev, size_t size, void *vaddr,
 		     dma_addr_t dma, unsigned long attrs)
 {
-	size = PAGE_ALIGN(size);
-
+	/*
+	 * @size stays as the caller gave it: the page count of every callee
+	 * rounds it up, so aligning it here would only cost instructions.
+	 */
 	if (dma_direct_wants_cookie(dev, attrs)) {
 		/* @vaddr is the struct page of the buffer. */
 		dma_free_contiguous(dev, vaddr, size);
@@ -503,7 +506,7 @@ void dma_direct_free(struct device *dev, size_t size, void *vaddr,
 							       vaddr));
 		return;
 	}
-	if (dma_direct_free_to_pool(dev, vaddr, size))
+	if (dma_direct_free_to_pool(dev, vaddr, PAGE_ALIGN(size)))
 		return;
 
 	if (is_vmalloc_addr(vaddr)) {
@@ -583,10 +586,9 @@ void dma_direct_free_pages(struct device *dev, size_t size,
  * @dir: direction of the transfer
  * @attrs: DMA_ATTR_* flags
  *
- * The buffer is out of the device's reach, swiotlb bouncing is forced, or
- * the buffer shares cache lines with other kmalloc data on a non-coherent
- * device: bounce it through swiotlb if there is a pool.  PCI peer-to-peer
- * pages cannot be bounced.
+ * The buffer is out of the device's reach, or it shares cache lines with
+ * other kmalloc data on a non-coherent device: bounce it through swiotlb
+ * if there is a pool.  PCI peer-to-peer pages cannot be bounced.
  *
  * Return: the DMA address of the bounce slot, or %DMA_MAPPING_ERROR.
  */
@@ -595,15 +597,17 @@ dma_addr_t dma_direct_map_slow(struct device *dev, struct page *page,
 			       enum dma_data_direction dir,
 			       unsigned long attrs)
 {
-	dma_addr_t dma = phys_to_dma(dev, phys);
+	dma_addr_t dma;
 
-	if (!is_pci_p2pdma_page(page)) {
-		if (is_swiotlb_force_bounce(dev) || is_swiotlb_active(dev))
-			return swiotlb_map(dev, phys, size, dir, attrs);
-		dev_WARN_ONCE(dev, 1,
-			      "DMA addr %pad+%zu overflow (mask %llx, bus limit %llx).\n",
-			      &dma, size, *dev->dma_mask, dev->bus_dma_limit);
-	}
+	if (unlikely(is_pci_p2pdma_page(page)))
+		return DMA_MAPPING_ERROR;
+	if (is_swiotlb_active(dev))
+		return swiotlb_map(dev, phys, size, dir, attrs);
+
+	dma = phys_to_dma(dev, phys);
+	dev_WARN_ONCE(dev, 1,
+		      "DMA addr %pad+%zu overflow (mask %llx, bus limit %llx).\n",
+		      &dma, size, *dev->dma_mask, dev->bus_dma_limit);
 	return DMA_MAPPING_ERROR;
 }
 

@@ -120,8 +120,13 @@ dma_direct_map_one(struct device *dev, struct page *page,
 	dma_addr_t dma = phys_to_dma(dev, pa);
 	bool cpu_sync = !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
 
-	if (unlikely(is_swiotlb_force_bounce(dev) ||
-		     !dma_capable(dev, dma, size, true) ||
+	/* Under swiotlb=force bouncing is the common case: no detour. */
+	if (is_swiotlb_force_bounce(dev)) {
+		if (unlikely(is_pci_p2pdma_page(page)))
+			return DMA_MAPPING_ERROR;
+		return swiotlb_map(dev, pa, size, dir, attrs);
+	}
+	if (unlikely(!dma_capable(dev, dma, size, true) ||
 		     dma_kmalloc_needs_bounce(dev, size, dir)))
 		return dma_direct_map_slow(dev, page, pa, size, dir, attrs);
 
