@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh: everything.  The DMA suites on x86_64 and arm64, each in the
-# default and swiotlb=force variants, on our tree and (differential run) on
+# check.sh: everything.  The DMA suites on x86_64 and arm64, each booted
+# in four variants (default, swiotlb=force, coherent_pool=256K, 4 vCPUs),
+# on our tree and (differential run) on
 # the pristine base tree with only the test patches; the benchmark in quick
 # mode; then lint and the upstream-overlap bounds.  The last line is the
 # KUnit total.
@@ -10,7 +11,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arches=${ARCHES:-x86_64 arm64}
-variants=${VARIANTS:-default swiotlb}
+variants=${VARIANTS:-default swiotlb pool256k smp4}
 start=$SECONDS
 status=0
 

@@ -46,13 +46,27 @@ log "built $tree/$arch in $((SECONDS - start))s"
 status=0
 for variant in "$@"; do
 	name=$tree-$arch-$variant
-	kargs=()
-	for a in $(variant_args "$variant"); do kargs+=(--kernel_args="$a"); done
+	kargs=() qargs=()
+	for a in $(variant_args "$variant") $(arch_boot_args "$arch"); do
+		kargs+=(--kernel_args="$a")
+	done
+	cpus=$(variant_cpus "$variant")
+	if [ "$arch" = arm64 ]; then
+		# QEMU's own tree plus test memory and a shared-dma-pool device.
+		dtb=$build/dtb/virt-smp$cpus.dtb
+		mkdir -p "$build/dtb"
+		"$top/scripts/dma-kunit-dtb.sh" "$dtb" -smp "$cpus" ||
+			die "cannot make the arm64 device tree"
+		qargs+=(--qemu_args="-smp $cpus -dtb $dtb")
+	elif [ "$cpus" != 1 ]; then
+		qargs+=(--qemu_args="-smp $cpus")
+	fi
 	log "running DMA suites: $tree tree, $arch, $variant"
 	rm -f "$res/$name.json"
 	# shellcheck disable=SC2046
 	python3 "$src/tools/testing/kunit/kunit.py" exec $(kunit_arch_args "$arch") \
-		--build_dir="$bdir" "${kargs[@]}" --json="$res/$name.json" \
+		--build_dir="$bdir" "${kargs[@]}" "${qargs[@]}" \
+		--json="$res/$name.json" \
 		2>&1 | tee "$res/$name.out" | grep -E '^\[..:..:..\] (=|\[|Testing|Ran)' || true
 	cp "$bdir/test.log" "$res/$name.log" 2>/dev/null || true
 	[ -s "$res/$name.json" ] || { log "$name: no results"; status=1; }

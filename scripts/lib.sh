@@ -44,8 +44,26 @@ kunit_cc() {
 # variant_args VARIANT: extra kernel command line of a test variant
 variant_args() {
 	case $1 in
-	default) echo "" ;;
+	default|smp4) echo "" ;;
 	swiotlb) echo "swiotlb=force" ;;
+	pool256k) echo "coherent_pool=256K" ;;
 	*) die "unknown variant $1" ;;
+	esac
+}
+
+# variant_cpus VARIANT: number of vCPUs QEMU gets
+variant_cpus() {
+	case $1 in
+	smp4) echo 4 ;;
+	*) echo 1 ;;
+	esac
+}
+
+# arch_boot_args ARCH: kernel command line of every test boot.  On x86_64
+# the dma_coherent suite gets 64 MiB that the kernel does not use (arm64
+# gets its test memory from the device tree instead).
+arch_boot_args() {
+	case $1 in
+	x86_64) echo 'memmap=64M$0x30000000' ;;
 	esac
 }

@@ -79,7 +79,8 @@ EXPORT_SYMBOL_IF_KUNIT(dma_direct_set_memory_encrypted);
  * DMA address of memory allocated for @dev: memory shared in the clear is
  * addressed without the encryption bit.
  */
-static dma_addr_t dma_direct_phys_to_dma(struct device *dev, phys_addr_t pa)
+static __always_inline dma_addr_t dma_direct_phys_to_dma(struct device *dev,
+							  phys_addr_t pa)
 {
 	return dma_direct_force_decrypted(dev) ?
 		phys_to_dma_unencrypted(dev, pa) : phys_to_dma(dev, pa);
@@ -90,7 +91,9 @@ static struct page *dma_direct_page_of(struct device *dev, dma_addr_t dma)
 	return pfn_to_page(PHYS_PFN(dma_to_phys(dev, dma)));
 }
 
-static dma_addr_t dma_direct_page_to_dma(struct device *dev, struct page *page)
+/* Inlined: out of line it costs a call on every allocation. */
+static __always_inline dma_addr_t dma_direct_page_to_dma(struct device *dev,
+							  struct page *page)
 {
 	return dma_direct_phys_to_dma(dev, page_to_phys(page));
 }
@@ -139,8 +142,8 @@ bool dma_coherent_ok(struct device *dev, phys_addr_t phys,
 }
 
 /* Is the whole of a @size-byte block at @page coherent memory for @dev? */
-static bool dma_direct_page_ok(struct device *dev, struct page *page,
-			       size_t size)
+static __always_inline bool dma_direct_page_ok(struct device *dev,
+					       struct page *page, size_t size)
 {
 	return dma_coherent_ok(dev, page_to_phys(page), size);
 }
@@ -346,8 +349,9 @@ static bool dma_direct_wants_cookie(struct device *dev, unsigned long attrs)
 	       !dma_direct_force_decrypted(dev) && !is_swiotlb_for_alloc(dev);
 }
 
-static void *dma_direct_alloc_cookie(struct device *dev, size_t size,
-				     dma_addr_t *dma, gfp_t gfp)
+/* Out of line, so its registers do not burden dma_direct_alloc()'s. */
+static noinline void *dma_direct_alloc_cookie(struct device *dev, size_t size,
+					      dma_addr_t *dma, gfp_t gfp)
 {
 	struct page *page;
 

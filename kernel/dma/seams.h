@@ -12,8 +12,11 @@
 #define _KERNEL_DMA_SEAMS_H
 
 #include <kunit/visibility.h>
+#include <linux/types.h>
 
 struct device;
+struct gen_pool;
+struct page;
 struct sg_table;
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -29,6 +32,22 @@ int dma_common_alloc_sgtable(struct sg_table *sgt);
 bool dma_direct_force_decrypted(struct device *dev);
 int dma_direct_set_memory_decrypted(void *vaddr, unsigned int nr_pages);
 int dma_direct_set_memory_encrypted(void *vaddr, unsigned int nr_pages);
+
+/*
+ * pool.c: the atomic pool of a zone (GFP_DMA, GFP_DMA32 or 0), and the
+ * steps by which dma_atomic_pool_expand() adds a block of 2^@order pages to
+ * a pool: getting and giving back the pages, changing their encryption,
+ * and handing them to the gen_pool.  dma_atomic_pool_expand() itself is
+ * visible so that a suite can grow a pool of its own synchronously.
+ */
+struct gen_pool *dma_atomic_pool_for_zone(gfp_t zone);
+long dma_atomic_pool_expand(struct gen_pool *pool, size_t size, gfp_t gfp);
+struct page *dma_atomic_pool_alloc_pages(gfp_t gfp, unsigned int order);
+void dma_atomic_pool_free_pages(struct page *page, unsigned int order);
+int dma_atomic_pool_set_decrypted(struct page *page, unsigned int order);
+int dma_atomic_pool_set_encrypted(struct page *page, unsigned int order);
+int dma_atomic_pool_add_chunk(struct gen_pool *pool, void *vaddr,
+			      struct page *page, size_t size);
 #endif
 
 #endif /* _KERNEL_DMA_SEAMS_H */

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Coherent memory pools: memory set aside for the coherent DMA buffers of
+ * one device (dma_declare_coherent_memory(), or a "shared-dma-pool"
+ * reserved-memory region of the device tree), or of every device that
+ * cannot snoop caches (the global pool, CONFIG_DMA_GLOBAL_POOL).
+ *
+ * A pool is mapped write-combined once, when it is set up, and hands out
+ * blocks of 2^order pages aligned to their size from the start of the pool,
+ * the lowest-addressed first, as the page allocator would.  Callers free a
+ * block by its address and the order of the size they asked for.
+ *
+ * The blocks are managed by a complete binary tree over the pool's pages,
+ * rounded up to a power of two.  Each node covers an aligned block and
+ * keeps the order of the largest free aligned block inside it, or -1 if
+ * there is none, so an allocation walks down one path to the lowest
+ * fitting block and a free walks one path back up: O(log pages) however
+ * fragmented the pool is.  A node whose block is wholly free or wholly in
+ * use says all there is to say about the nodes below it, which are brought
+ * up to date only when a walk goes through it; setting a pool up is
+ * therefore O(log pages) too.  Pages past the end of the pool are simply
+ * never freed.
+ */
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+struct dma_coherent_mem {
+	void		*virt_base;
+	dma_addr_t	device_base;
+	unsigned long	pfn_base;
+	unsigned long	nr_pages;
+	bool		use_dev_dma_pfn_offset;
+	int		top_order;	/* order of the root's block */
+	spinlock_t	lock;		/* protects free_order[] */
+	s8		*free_order;	/* the tree; the root is node 1 */
+};
+
+#define DCM_NONE	(-1)	/* no free block below this node */
+
+static unsigned long dcm_bytes(const struct dma_coherent_mem *mem)
+{
+	return mem->nr_pages << PAGE_SHIFT;
+}
+
+/* The nodes below a wholly free or wholly used node inherit its state. */
+static void dcm_push_down(struct dma_coherent_mem *mem, unsigned long node,
+			  int order)
+{
+	s8 state = mem->free_order[node];
+
+	if (state == DCM_NONE) {
+		mem->free_order[2 * node] = DCM_NONE;
+		mem->free_order[2 * node + 1] = DCM_NONE;
+	} else if (state == order) {
+		mem->free_order[2 * node] = order - 1;
+		mem->free_order[2 * node + 1] = order - 1;
+	}
+}
+
+/* Recompute a node from its children: two free halves make a free whole. */
+static void dcm_pull_up(struct dma_coherent_mem *mem, unsigned long node,
+			int order)
+{
+	s8 left = mem->free_order[2 * node];
+	s8 right = mem->free_order[2 * node + 1];
+
+	if (left == order - 1 && right == order - 1)
+		mem->free_order[node] = order;
+	else
+		mem->free_order[node] = max(left, right);
+}
+
+/*
+ * Tell the ancestors of @node, of 2^@order pages, what is left below them;
+ * those above the first one that stays the same have nothing new to learn.
+ */
+static void dcm_pull_path(struct dma_coherent_mem *mem, unsigned long node,
+			  int order)
+{
+	s8 before;
+
+	while (node > 1) {
+		node /= 2;
+		before = mem->free_order[node];
+		dcm_pull_up(mem, node, ++order);
+		if (mem->free_order[node] == before)
+			break;
+	}
+}
+
+/*
+ * Take the lowest-addressed free block of 2^@order pages that is aligned
+ * to its size.  Return its first page, or -ENOMEM.
+ */
+static long dcm_take(struct dma_coherent_mem *mem, int order)
+{
+	int node_order = mem->top_order;
+	unsigned long node = 1;
+
+	lockdep_assert_held(&mem->lock);
+
+	if (order > node_order || mem->free_order[node] < order)
+		return -ENOMEM;
+
+	/* Down, keeping left whenever the left half has room. */
+	for (; node_order > order; node_order--) {
+		dcm_push_down(mem, node, node_order);
+		node *= 2;
+		if (mem->free_order[node] < order)
+			node++;
+	}
+	mem->free_order[node] = DCM_NONE;
+	dcm_pull_path(mem, node, order);
+
+	/* The node's rank in its row, times its size, is its first page. */
+	return (node - (1UL << (mem->top_order - order))) << order;
+}
+
+/*
+ * Free the aligned block of 2^@order pages at @page: down its one path to
+ * its node, and back up.
+ */
+static void dcm_free_block(struct dma_coherent_mem *mem, unsigned long page,
+			   int order)
+{
+	int node_order = mem->top_order;
+	unsigned long node = 1;
+
+	for (; node_order > order; node_order--) {
+		dcm_push_down(mem, node, node_order);
+		node = 2 * node + ((page >> (node_order - 1)) & 1);
+	}
+	mem->free_order[node] = order;
+	dcm_pull_path(mem, node, order);
+}
+
+/*
+ * Mark pages [@first, @end) free or used, within the block of @node: 2^@order
+ * pages from page @start on.  Below the nodes the range covers whole, only
+ * those on its two edges are visited.
+ */
+static void dcm_assign(struct dma_coherent_mem *mem, unsigned long node,
+		       int order, unsigned long start, unsigned long first,
+		       unsigned long end, bool free)
+{
+	unsigned long span = 1UL << order;
+
+	if (end <= start || start + span <= first)
+		return;
+	if (first <= start && start + span <= end) {
+		mem->free_order[node] = free ? order : DCM_NONE;
+		return;
+	}
+
+	dcm_push_down(mem, node, order);
+	dcm_assign(mem, 2 * node, order - 1, start, first, end, free);
+	dcm_assign(mem, 2 * node + 1, order - 1, start + span / 2, first, end,
+		   free);
+	dcm_pull_up(mem, node, order);
+}
+
+/* Free 2^@order pages from @page on. */
+static void dcm_give(struct dma_coherent_mem *mem, unsigned long page,
+		     int order)
+{
+	lockdep_assert_held(&mem->lock);
+
+	/*
+	 * No allocation runs past the end of the pool, so a free that does
+	 * has the wrong order; freeing what may be in use is worse than a
+	 * leak.
+	 */
+	if (WARN_ONCE(order < 0 || order > mem->top_order ||
+		      page + (1UL << order) > mem->nr_pages,
+		      "DMA coherent pool: free of order %d at page %lu runs past the end\n",
+		      order, page))
+		return;
+	if (IS_ALIGNED(page, 1UL << order))
+		dcm_free_block(mem, page, order);
+	else
+		dcm_assign(mem, 1, mem->top_order, 0, page,
+			   page + (1UL << order), true);
+}
+
+static struct dma_coherent_mem *dcm_alloc(unsigned long nr_pages)
+{
+	struct dma_coherent_mem *mem;
+
+	mem = kzalloc(sizeof(*mem), GFP_KERNEL);
+	if (!mem)
+		return NULL;
+	mem->nr_pages = nr_pages;
+	mem->top_order = order_base_2(max(nr_pages, 1UL));
+	/* Left uninitialised: a wholly used root says what lies below it. */
+	mem->free_order = kvmalloc_array(2UL << mem->top_order,
+					 sizeof(*mem->free_order), GFP_KERNEL);
+	if (!mem->free_order) {
+		kfree(mem);
+		return NULL;
+	}
+	spin_lock_init(&mem->lock);
+	mem->free_order[1] = DCM_NONE;
+	dcm_assign(mem, 1, mem->top_order, 0, 0, nr_pages, true);
+	return mem;
+}
+
+static void dcm_free(struct dma_coherent_mem *mem)
+{
+	kvfree(mem->free_order);
+	kfree(mem);
+}
+
+static struct dma_coherent_mem *
+dma_coherent_create(phys_addr_t phys, dma_addr_t device_addr, size_t size,
+		    bool follow_dma_ranges)
+{
+	struct dma_coherent_mem *mem;
+	void *vaddr;
+
+	if (!size)
+		return ERR_PTR(-EINVAL);
+
+	vaddr = memremap(phys, size, MEMREMAP_WC);
+	if (!vaddr)
+		return ERR_PTR(-EINVAL);
+
+	mem = dcm_alloc(size >> PAGE_SHIFT);
+	if (!mem) {
+		memunmap(vaddr);
+		pr_err("Reserved memory: failed to init DMA memory pool at %pa, size %zd MiB\n",
+		       &phys, size / SZ_1M);
+		return ERR_PTR(-ENOMEM);
+	}
+	mem->virt_base = vaddr;
+	mem->device_base = device_addr;
+	mem->pfn_base = PFN_DOWN(phys);
+	mem->use_dev_dma_pfn_offset = follow_dma_ranges;
+	return mem;
+}
+
+static void dma_coherent_destroy(struct dma_coherent_mem *mem)
+{
+	if (!mem)
+		return;
+	memunmap(mem->virt_base);
+	dcm_free(mem);
+}
+
+static int dma_coherent_assign(struct device *dev,
+			       struct dma_coherent_mem *mem)
+{
+	if (!dev)
+		return -ENODEV;
+	if (dev->dma_mem)
+		return -EBUSY;
+	dev->dma_mem = mem;
+	return 0;
+}
+
+/*
+ * DMA address of the start of @mem for @dev.  Reserved-memory pools are
+ * described by CPU address and follow the device's dma-ranges; declared
+ * pools come with their DMA address.
+ */
+static dma_addr_t dma_coherent_dev_base(struct device *dev,
+					struct dma_coherent_mem *mem)
+{
+	if (!mem->use_dev_dma_pfn_offset)
+		return mem->device_base;
+	return phys_to_dma(dev, PFN_PHYS(mem->pfn_base));
+}
+
+/* Does @vaddr lie inside @mem? */
+static bool dma_coherent_owns(struct dma_coherent_mem *mem, void *vaddr)
+{
+	return mem && vaddr >= mem->virt_base &&
+	       (unsigned long)(vaddr - mem->virt_base) < dcm_bytes(mem);
+}
+
+static void *dma_coherent_alloc(struct device *dev,
+				struct dma_coherent_mem *mem, ssize_t size,
+				dma_addr_t *dma_handle)
+{
+	unsigned long flags, offset;
+	long page;
+	void *vaddr;
+
+	/* Also keeps get_order() and the shifts below from overflowing. */
+	if (size <= 0 || (size_t)size > dcm_bytes(mem))
+		return NULL;
+
+	spin_lock_irqsave(&mem->lock, flags);
+	page = dcm_take(mem, get_order(size));
+	spin_unlock_irqrestore(&mem->lock, flags);
+	if (page < 0)
+		return NULL;
+
+	offset = (unsigned long)page << PAGE_SHIFT;
+	*dma_handle = dma_coherent_dev_base(dev, mem) + offset;
+	vaddr = mem->virt_base + offset;
+	/* Whole pages: the device may read the tail of the last one too. */
+	memset(vaddr, 0, PAGE_ALIGN(size));
+	return vaddr;
+}
+
+static int dma_coherent_release(struct dma_coherent_mem *mem, int order,
+				void *vaddr)
+{
+	unsigned long flags;
+
+	if (!dma_coherent_owns(mem, vaddr))
+		return 0;
+
+	spin_lock_irqsave(&mem->lock, flags);
+	dcm_give(mem, (vaddr - mem->virt_base) >> PAGE_SHIFT, order);
+	spin_unlock_irqrestore(&mem->lock, flags);
+	return 1;
+}
+
+/* Pages spanned by @size bytes, without overflowing near SIZE_MAX. */
+static unsigned long dma_coherent_pages(size_t size)
+{
+	return (size >> PAGE_SHIFT) + !!(size & ~PAGE_MASK);
+}
+
+static int dma_coherent_mmap(struct dma_coherent_mem *mem,
+			     struct vm_area_struct *vma, void *vaddr,
+			     size_t size, int *ret)
+{
+	unsigned long first, count, want;
+
+	if (!dma_coherent_owns(mem, vaddr))
+		return 0;
+
+	first = (vaddr - mem->virt_base) >> PAGE_SHIFT;
+	count = dma_coherent_pages(size);
+	/*
+	 * A buffer of the pool that seems to run past its end is still the
+	 * pool's: mapping it some other way would expose what lies beyond.
+	 */
+	*ret = -ENXIO;
+	if (count > mem->nr_pages - first)
+		return 1;
+	want = vma_pages(vma);
+	if (vma->vm_pgoff >= count || want > count - vma->vm_pgoff)
+		return 1;
+
+	*ret = remap_pfn_range(vma, vma->vm_start,
+			       mem->pfn_base + first + vma->vm_pgoff,
+			       want << PAGE_SHIFT, vma->vm_page_prot);
+	return 1;
+}
+
+/**
+ * dma_declare_coherent_memory() - give a device a pool of coherent memory
+ * @dev: the device; it must not have a pool yet
+ * @phys_addr: CPU physical address of the memory, which must not be RAM
+ *	the kernel uses
+ * @device_addr: address the device reaches the memory at, returned as
+ *	the DMA handle of its buffers
+ * @size: bytes; a page multiple
+ *
+ * From then on dma_alloc_coherent() for @dev takes its buffers from this
+ * memory only, and fails when the memory is used up.  For platform code,
+ * usually following the device tree.
+ *
+ * Return: 0, -EINVAL if @size is 0 or the memory cannot be mapped,
+ * -ENOMEM, -ENODEV without a device, or -EBUSY if @dev already has a pool.
+ */
+int dma_declare_coherent_memory(struct device *dev, phys_addr_t phys_addr,
+				dma_addr_t device_addr, size_t size)
+{
+	struct dma_coherent_mem *mem;
+	int err;
+
+	mem = dma_coherent_create(phys_addr, device_addr, size, false);
+	if (IS_ERR(mem))
+		return PTR_ERR(mem);
+
+	err = dma_coherent_assign(dev, mem);
+	if (err)
+		dma_coherent_destroy(mem);
+	return err;
+}
+
+/**
+ * dma_release_coherent_memory() - take a device's pool away
+ * @dev: the device, or %NULL
+ *
+ * The pool is unmapped and freed, and @dev left without one.  No buffer
+ * of it may be in use any more.
+ */
+void dma_release_coherent_memory(struct device *dev)
+{
+	if (!dev)
+		return;
+	dma_coherent_destroy(dev->dma_mem);
+	dev->dma_mem = NULL;
+}
+
+/**
+ * dma_alloc_from_dev_coherent() - allocate from a device's coherent pool
+ * @dev: the device
+ * @size: bytes
+ * @dma_handle: where the DMA address of the buffer is stored
+ * @ret: where the zeroed buffer, or %NULL if the pool cannot give one, is
+ *	stored
+ *
+ * For the dma_alloc_coherent() implementations.
+ *
+ * Return: 0 if @dev has no pool and the caller should allocate elsewhere,
+ * 1 if it has one and the caller must return *@ret, even %NULL.
+ */
+int dma_alloc_from_dev_coherent(struct device *dev, ssize_t size,
+				dma_addr_t *dma_handle, void **ret)
+{
+	struct dma_coherent_mem *mem = dev ? dev->dma_mem : NULL;
+
+	if (!mem)
+		return 0;
+	*ret = dma_coherent_alloc(dev, mem, size, dma_handle);
+	return 1;
+}
+
+/**
+ * dma_release_from_dev_coherent() - free a buffer of a device's pool
+ * @dev: the device
+ * @order: get_order() of the size the buffer was allocated with
+ * @vaddr: the buffer
+ *
+ * Return: 1 if @vaddr lies in the pool of @dev and is free now, 0 if the
+ * caller should free it some other way.
+ */
+int dma_release_from_dev_coherent(struct device *dev, int order, void *vaddr)
+{
+	return dma_coherent_release(dev ? dev->dma_mem : NULL, order, vaddr);
+}
+
+/**
+ * dma_mmap_from_dev_coherent() - map a buffer of a device's pool to user
+ * @dev: the device
+ * @vma: user mapping to fill; vm_pgoff selects the first page
+ * @vaddr: the buffer
+ * @size: size of the buffer
+ * @ret: where the result is stored: 0, -ENXIO if the window asked for is
+ *	not inside the buffer, or the error of remap_pfn_range()
+ *
+ * Return: 1 if @vaddr lies in the pool of @dev and the caller must return
+ * *@ret, 0 if the caller should map it some other way.
+ */
+int dma_mmap_from_dev_coherent(struct device *dev, struct vm_area_struct *vma,
+			       void *vaddr, size_t size, int *ret)
+{
+	return dma_coherent_mmap(dev ? dev->dma_mem : NULL, vma, vaddr, size,
+				 ret);
+}
+
+#ifdef CONFIG_DMA_GLOBAL_POOL
+/* Set up once at boot; the header gives stubs when there is no such pool. */
+static struct dma_coherent_mem *dma_global_pool __ro_after_init;
+
+/**
+ * dma_alloc_from_global_coherent() - allocate from the global pool
+ * @dev: the device
+ * @size: bytes
+ * @dma_handle: where the DMA address of the buffer is stored
+ *
+ * Return: the zeroed buffer, or %NULL if there is no global pool or it
+ * cannot give one.
+ */
+void *dma_alloc_from_global_coherent(struct device *dev, ssize_t size,
+				     dma_addr_t *dma_handle)
+{
+	if (!dma_global_pool)
+		return NULL;
+	return dma_coherent_alloc(dev, dma_global_pool, size, dma_handle);
+}
+
+/**
+ * dma_release_from_global_coherent() - free a buffer of the global pool
+ * @order: get_order() of the size the buffer was allocated with
+ * @vaddr: the buffer
+ *
+ * Return: 1 if @vaddr lies in the global pool and is free now, else 0.
+ */
+int dma_release_from_global_coherent(int order, void *vaddr)
+{
+	return dma_coherent_release(dma_global_pool, order, vaddr);
+}
+
+/**
+ * dma_mmap_from_global_coherent() - map a buffer of the global pool to user
+ * @vma: user mapping to fill; vm_pgoff selects the first page
+ * @vaddr: the buffer
+ * @size: size of the buffer
+ * @ret: where the result is stored, as for dma_mmap_from_dev_coherent()
+ *
+ * Return: 1 if @vaddr lies in the global pool and the caller must return
+ * *@ret, else 0.
+ */
+int dma_mmap_from_global_coherent(struct vm_area_struct *vma, void *vaddr,
+				  size_t size, int *ret)
+{
+	return dma_coherent_mmap(dma_global_pool, vma, vaddr, size, ret);
+}
+
+/**
+ * dma_init_global_coherent() - set up the global pool
+ * @phys_addr: CPU physical address of the memory, which is also its DMA
+ *	address, give or take each device's dma-ranges
+ * @size: bytes
+ *
+ * Return: 0 or a negative errno.
+ */
+int dma_init_global_coherent(phys_addr_t phys_addr, size_t size)
+{
+	struct dma_coherent_mem *mem;
+
+	mem = dma_coherent_create(phys_addr, phys_addr, size, true);
+	if (IS_ERR(mem))
+		return PTR_ERR(mem);
+	dma_global_pool = mem;
+	pr_info("DMA: default coherent area is set\n");
+	return 0;
+}
+#endif /* CONFIG_DMA_GLOBAL_POOL */
+
+/* "shared-dma-pool" regions of the device tree's reserved-memory node. */
+#ifdef CONFIG_OF_RESERVED_MEM
+#include <linux/of.h>
+#include <linux/of_fdt.h>
+#include <linux/of_reserved_mem.h>
+
+/* Serialises the first use of a region by devices probing in parallel. */
+static DEFINE_MUTEX(rmem_dma_lock);
+
+/* The "linux,dma-default" region, remembered until the global pool. */
+static phys_addr_t rmem_dma_default_base __initdata;
+static phys_addr_t rmem_dma_default_size __initdata;
+
+/* The region's pool, shared by all its devices and kept between them. */
+static struct dma_coherent_mem *rmem_dma_pool(struct reserved_mem *rmem)
+{
+	struct dma_coherent_mem *mem;
+
+	mutex_lock(&rmem_dma_lock);
+	mem = rmem->priv;
+	if (!mem) {
+		mem = dma_coherent_create(rmem->base, rmem->base, rmem->size,
+					  true);
+		if (!IS_ERR(mem))
+			rmem->priv = mem;
+	}
+	mutex_unlock(&rmem_dma_lock);
+	return mem;
+}
+
+static void rmem_dma_check_reach(struct device *dev,
+				 struct dma_coherent_mem *mem)
+{
+	dma_addr_t last = dma_coherent_dev_base(dev, mem) + dcm_bytes(mem) - 1;
+
+	if (last > min_not_zero(dev->coherent_dma_mask, dev->bus_dma_limit))
+		dev_warn(dev, "reserved memory is beyond device's set DMA address range\n");
+}
+
+static int rmem_dma_attach(struct reserved_mem *rmem, struct device *dev)
+{
+	struct dma_coherent_mem *mem = rmem_dma_pool(rmem);
+	int err;
+
+	if (IS_ERR(mem)) {
+		err = PTR_ERR(mem);
+		goto report;
+	}
+	rmem_dma_check_reach(dev, mem);
+	err = dma_coherent_assign(dev, mem);
+	if (!err)
+		return 0;
+report:
+	dev_err(dev, "cannot use reserved memory %s as DMA pool: %d\n",
+		rmem->name, err);
+	return err;
+}
+
+static void rmem_dma_detach(struct reserved_mem *rmem, struct device *dev)
+{
+	/* The pool stays with the region, for the next device. */
+	if (dev && dev->dma_mem == rmem->priv)
+		dev->dma_mem = NULL;
+}
+
+static const struct reserved_mem_ops rmem_dma_pool_ops = {
+	.device_init	= rmem_dma_attach,
+	.device_release	= rmem_dma_detach,
+};
+
+static int __init rmem_dma_setup(struct reserved_mem *rmem)
+{
+	unsigned long fdt = rmem->fdt_node;
+
+	/* A region the kernel may reuse is CMA's business. */
+	if (of_get_flat_dt_prop(fdt, "reusable", NULL))
+		return -EINVAL;
+
+	/* 32-bit ARM cannot remap memory of the linear map write-combined. */
+	if (IS_ENABLED(CONFIG_ARM) && !of_get_flat_dt_prop(fdt, "no-map", NULL)) {
+		pr_err("Reserved memory: regions without no-map are not yet supported\n");
+		return -EINVAL;
+	}
+
+	if (IS_ENABLED(CONFIG_DMA_GLOBAL_POOL) &&
+	    of_get_flat_dt_prop(fdt, "linux,dma-default", NULL)) {
+		WARN(rmem_dma_default_size,
+		     "Reserved memory: region for default DMA coherent area is redefined\n");
+		rmem_dma_default_base = rmem->base;
+		rmem_dma_default_size = rmem->size;
+	}
+
+	rmem->ops = &rmem_dma_pool_ops;
+	pr_info("Reserved memory: created DMA memory pool at %pa, size %ld MiB\n",
+		&rmem->base, (unsigned long)(rmem->size / SZ_1M));
+	return 0;
+}
+
+#ifdef CONFIG_DMA_GLOBAL_POOL
+static int __init rmem_dma_init_global(void)
+{
+	if (!rmem_dma_default_size)
+		return -ENOMEM;
+	return dma_init_global_coherent(rmem_dma_default_base,
+					rmem_dma_default_size);
+}
+core_initcall(rmem_dma_init_global);
+#endif
+
+RESERVEDMEM_OF_DECLARE(dma, "shared-dma-pool", rmem_dma_setup);
+#endif /* CONFIG_OF_RESERVED_MEM */

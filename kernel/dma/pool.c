@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Atomic pools: memory for coherent DMA buffers asked for by callers that
+ * cannot sleep.
+ *
+ * Some coherent buffers need work on their pages before a device may use
+ * them: an uncached alias in vmalloc space (DMA_DIRECT_REMAP) or decryption
+ * for a confidential guest (force_dma_unencrypted()).  Both may sleep, so
+ * that work is done ahead of time on whole chunks of memory, which are then
+ * handed out in pieces by a gen_pool without taking any lock or sleeping.
+ *
+ * There is one pool per zone a device mask may call for: ZONE_DMA,
+ * ZONE_DMA32 and the rest of the kernel's memory.  A pool whose zone holds
+ * no memory would only be filled from a lower zone, duplicating that
+ * zone's pool, so it is not created.  A request goes to the pool of its
+ * zone first, then to the pools of lower zones: memory a lower zone holds
+ * is in reach of every device that can use the higher zone.  (Both follow
+ * the fixes made after 6.12, "dma/pool: Avoid allocating redundant pools"
+ * and "dma/pool: Improve pool lookup"; 6.12 makes all three pools and
+ * walks them in a fixed order.)
+ *
+ * Pools grow and never shrink.  When an allocation leaves a pool short of
+ * its target size, a work item adds memory from process context, where the
+ * page allocator, vmap and set_memory_decrypted() may sleep.
+ */
+#include <kunit/static_stub.h>
+#include <linux/cma.h>
+#include <linux/debugfs.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
+#include <linux/export.h>
+#include <linux/genalloc.h>
+#include <linux/init.h>
+#include <linux/mm.h>
+#include <linux/set_memory.h>
+#include <linux/workqueue.h>
+
+#include "seams.h"
+
+/* Pools from the lowest zone up; a request may fall back to lower ones. */
+enum dma_pool_id {
+	DMA_POOL_DMA,
+	DMA_POOL_DMA32,
+	DMA_POOL_KERNEL,
+	DMA_POOL_COUNT,
+};
+
+static const gfp_t dma_pool_zone[DMA_POOL_COUNT] = {
+	[DMA_POOL_DMA]		= GFP_DMA,
+	[DMA_POOL_DMA32]	= GFP_DMA32,
+	[DMA_POOL_KERNEL]	= 0,
+};
+
+static const char * const dma_pool_debugfs_name[DMA_POOL_COUNT] = {
+	[DMA_POOL_DMA]		= "pool_size_dma",
+	[DMA_POOL_DMA32]	= "pool_size_dma32",
+	[DMA_POOL_KERNEL]	= "pool_size_kernel",
+};
+
+static struct gen_pool *dma_pools[DMA_POOL_COUNT] __ro_after_init;
+
+/* Bytes added to each pool since boot, as debugfs shows them. */
+static unsigned long dma_pool_bytes[DMA_POOL_COUNT];
+
+/*
+ * Free memory each pool should keep: the coherent_pool= size, or by default
+ * 128 KiB per GiB of RAM, at least 128 KiB and at most the largest block
+ * of the page allocator.  A pool starts this large.
+ */
+static size_t dma_pool_target;
+
+static struct work_struct dma_pool_refill_work;
+
+static int __init dma_pool_parse_size(char *arg)
+{
+	dma_pool_target = memparse(arg, &arg);
+	return 0;
+}
+early_param("coherent_pool", dma_pool_parse_size);
+
+static unsigned int dma_pool_id_of(gfp_t gfp)
+{
+	if (IS_ENABLED(CONFIG_ZONE_DMA32) && (gfp & GFP_DMA32))
+		return DMA_POOL_DMA32;
+	if (IS_ENABLED(CONFIG_ZONE_DMA) && (gfp & GFP_DMA))
+		return DMA_POOL_DMA;
+	return DMA_POOL_KERNEL;
+}
+
+/**
+ * dma_atomic_pool_for_zone() - the atomic pool of a memory zone
+ * @zone: GFP_DMA, GFP_DMA32 or 0 for the rest of the kernel's memory
+ *
+ * A test seam: a KUnit suite may make a pool look missing.
+ *
+ * Return: the pool, or %NULL if there is none for that zone.
+ */
+VISIBLE_IF_KUNIT struct gen_pool *dma_atomic_pool_for_zone(gfp_t zone)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_for_zone, zone);
+	return dma_pools[dma_pool_id_of(zone)];
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_for_zone);
+
+static struct gen_pool *dma_pool_get(unsigned int id)
+{
+	return dma_atomic_pool_for_zone(dma_pool_zone[id]);
+}
+
+/* Can the CMA area give memory of the zone @gfp asks for? */
+static bool dma_pool_cma_suits(gfp_t gfp)
+{
+	struct cma *area = dev_get_cma_area(NULL);
+	phys_addr_t last;
+
+	if (!area || !cma_get_size(area))
+		return false;
+	/* An area never straddles zones, so its last byte places all of it. */
+	last = cma_get_base(area) + cma_get_size(area) - 1;
+	switch (dma_pool_id_of(gfp)) {
+	case DMA_POOL_DMA:
+		return last <= zone_dma_limit;
+	case DMA_POOL_DMA32:
+		return last <= max_t(u64, zone_dma_limit, DMA_BIT_MASK(32));
+	default:
+		return true;
+	}
+}
+
+/**
+ * dma_atomic_pool_alloc_pages() - get a block of pages for a pool
+ * @gfp: zone and reclaim flags
+ * @order: size of the block
+ *
+ * From CMA if the default area lies in the zone asked for, else from the
+ * page allocator, quietly: a failure only makes the caller try a smaller
+ * block.  A test seam, to make it fail.
+ *
+ * Return: the first page, or %NULL.
+ */
+VISIBLE_IF_KUNIT
+struct page *dma_atomic_pool_alloc_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = NULL;
+
+	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_alloc_pages, gfp, order);
+	if (dma_pool_cma_suits(gfp))
+		page = dma_alloc_from_contiguous(NULL, 1UL << order, order, true);
+	return page ?: alloc_pages(gfp | __GFP_NOWARN, order);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_alloc_pages);
+
+/**
+ * dma_atomic_pool_free_pages() - give back a block of pages
+ * @page: first page, from dma_atomic_pool_alloc_pages()
+ * @order: size of the block
+ *
+ * A test seam, to see which blocks an expansion gives back.
+ */
+VISIBLE_IF_KUNIT void dma_atomic_pool_free_pages(struct page *page,
+						 unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_free_pages, page, order);
+	if (!dma_release_from_contiguous(NULL, page, 1UL << order))
+		__free_pages(page, order);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_free_pages);
+
+/**
+ * dma_atomic_pool_set_decrypted() - share a block of pages with the host
+ * @page: first page
+ * @order: size of the block
+ *
+ * Pool memory is decrypted once, when it joins a pool, and stays so:
+ * pools never shrink.  A test seam, to make it fail.
+ *
+ * Return: 0 or a negative errno, after which the pages' state is unknown.
+ */
+VISIBLE_IF_KUNIT int dma_atomic_pool_set_decrypted(struct page *page,
+						   unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_set_decrypted, page, order);
+	return set_memory_decrypted((unsigned long)page_address(page),
+				    1 << order);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_set_decrypted);
+
+/**
+ * dma_atomic_pool_set_encrypted() - make a block of pages private again
+ * @page: first page
+ * @order: size of the block
+ *
+ * A test seam, to make it fail.
+ *
+ * Return: 0 or a negative errno; the pages must then never be reused.
+ */
+VISIBLE_IF_KUNIT int dma_atomic_pool_set_encrypted(struct page *page,
+						   unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_set_encrypted, page, order);
+	return set_memory_encrypted((unsigned long)page_address(page),
+				    1 << order);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_set_encrypted);
+
+/**
+ * dma_atomic_pool_add_chunk() - hand prepared memory to a pool
+ * @pool: the pool
+ * @vaddr: address callers will get the memory at
+ * @page: first page of the memory
+ * @size: bytes
+ *
+ * A test seam, to make it fail.
+ *
+ * Return: 0 or a negative errno.
+ */
+VISIBLE_IF_KUNIT int dma_atomic_pool_add_chunk(struct gen_pool *pool,
+					       void *vaddr, struct page *page,
+					       size_t size)
+{
+	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_add_chunk, pool, vaddr, page,
+				   size);
+	return gen_pool_add_virt(pool, (unsigned long)vaddr,
+				 page_to_phys(page), size, NUMA_NO_NODE);
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_add_chunk);
+
+/* The largest block up to @order that can be had, stepping down to 0. */
+static struct page *dma_pool_get_block(gfp_t gfp, unsigned int *order)
+{
+	struct page *page;
+
+	for (;;) {
+		page = dma_atomic_pool_alloc_pages(gfp, *order);
+		if (page || *order == 0)
+			return page;
+		--*order;
+	}
+}
+
+/*
+ * The address pool users get: where the architecture cannot make the
+ * linear map uncached, an uncached (and decrypted) alias in vmalloc space.
+ */
+static void *dma_pool_map(struct page *page, size_t size)
+{
+	pgprot_t prot = pgprot_decrypted(pgprot_dmacoherent(PAGE_KERNEL));
+
+	if (!IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
+		return page_address(page);
+	return dma_common_contiguous_remap(page, size, prot,
+					   __builtin_return_address(0));
+}
+
+static void dma_pool_unmap(void *vaddr, size_t size)
+{
+	if (IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
+		dma_common_free_remap(vaddr, size);
+}
+
+/**
+ * dma_atomic_pool_expand() - add memory to an atomic pool
+ * @pool: the pool
+ * @size: bytes wanted; the block is at most MAX_PAGE_ORDER, and smaller
+ *	blocks, down to one page, are taken when memory is short
+ * @gfp: zone and reclaim flags for the pages
+ *
+ * The pages are written back from the caches, decrypted, mapped uncached
+ * if needed and added to @pool.  Every failure gives the pages back, to CMA
+ * or the page allocator, whichever they came from, except when their
+ * encryption state is unknown or cannot be restored: those are leaked on
+ * purpose, because shared memory must never be reused as private.  (6.12
+ * leaks them on other failures too unless DMA_DIRECT_REMAP is set, the bug
+ * "dma-pool: fix page leak in atomic_pool_expand() cleanup" fixed later.)
+ * May sleep.
+ *
+ * Return: bytes added, or a negative errno.
+ */
+VISIBLE_IF_KUNIT long dma_atomic_pool_expand(struct gen_pool *pool,
+					     size_t size, gfp_t gfp)
+{
+	unsigned int order = min_t(unsigned int, get_order(size),
+				   MAX_PAGE_ORDER);
+	struct page *page;
+	void *vaddr;
+	int err;
+
+	page = dma_pool_get_block(gfp, &order);
+	if (!page)
+		return -ENOMEM;
+	size = PAGE_SIZE << order;
+
+	/* No dirty line of the linear alias may land on the buffers later. */
+	arch_dma_prep_coherent(page, size);
+
+	err = dma_atomic_pool_set_decrypted(page, order);
+	if (err)
+		goto leak_pages;
+
+	vaddr = dma_pool_map(page, size);
+	if (!vaddr) {
+		err = -ENOMEM;
+		goto encrypt_pages;
+	}
+
+	err = dma_atomic_pool_add_chunk(pool, vaddr, page, size);
+	if (err)
+		goto unmap_pages;
+	return size;
+
+unmap_pages:
+	dma_pool_unmap(vaddr, size);
+encrypt_pages:
+	if (dma_atomic_pool_set_encrypted(page, order))
+		goto leak_pages;
+	dma_atomic_pool_free_pages(page, order);
+	return err;
+
+leak_pages:
+	pr_warn_ratelimited("DMA: leaking %zu KiB of atomic pool memory that may not be private\n",
+			    size >> 10);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_expand);
+
+/* Grow a pool that has fallen short of its target. */
+static void dma_pool_refill(unsigned int id)
+{
+	struct gen_pool *pool = dma_pools[id];
+	long added;
+
+	if (!pool || gen_pool_avail(pool) >= dma_pool_target)
+		return;
+	/* Doubling keeps the number of refills logarithmic in the demand. */
+	added = dma_atomic_pool_expand(pool, gen_pool_size(pool),
+				       GFP_KERNEL | dma_pool_zone[id]);
+	if (added > 0)
+		dma_pool_bytes[id] += added;
+}
+
+static void dma_pool_refill_fn(struct work_struct *work)
+{
+	unsigned int id;
+
+	for (id = 0; id < DMA_POOL_COUNT; id++)
+		dma_pool_refill(id);
+}
+
+/* Does the zone that @zone asks for hold any memory the kernel manages? */
+static bool __init dma_pool_zone_populated(gfp_t zone)
+{
+	enum zone_type type = gfp_zone(zone);
+	pg_data_t *pgdat;
+
+	for_each_online_pgdat(pgdat)
+		if (managed_zone(&pgdat->node_zones[type]))
+			return true;
+	return false;
+}
+
+/*
+ * Is a pool worth creating?  Not for a zone the kernel is built without,
+ * nor for an empty one, whose pages would come from a lower zone that has
+ * a pool of its own.
+ */
+static bool __init dma_pool_wanted(unsigned int id)
+{
+	switch (id) {
+	case DMA_POOL_DMA:
+		return IS_ENABLED(CONFIG_ZONE_DMA) && has_managed_dma();
+	case DMA_POOL_DMA32:
+		return IS_ENABLED(CONFIG_ZONE_DMA32) &&
+		       dma_pool_zone_populated(GFP_DMA32);
+	default:
+		return dma_pool_zone_populated(0);
+	}
+}
+
+static struct gen_pool *__init dma_pool_create(unsigned int id)
+{
+	gfp_t gfp = GFP_KERNEL | dma_pool_zone[id];
+	struct gen_pool *pool;
+	long added = -ENOMEM;
+
+	pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (pool) {
+		/* Buffers aligned to their size, as from the page allocator. */
+		gen_pool_set_algo(pool, gen_pool_first_fit_order_align, NULL);
+		added = dma_atomic_pool_expand(pool, dma_pool_target, gfp);
+	}
+	if (added < 0) {
+		if (pool)
+			gen_pool_destroy(pool);
+		pr_err("DMA: failed to allocate %zu KiB %pGg pool for atomic allocation\n",
+		       dma_pool_target >> 10, &gfp);
+		return NULL;
+	}
+
+	dma_pool_bytes[id] = added;
+	pr_info("DMA: preallocated %zu KiB %pGg pool for atomic allocations\n",
+		(size_t)added >> 10, &gfp);
+	return pool;
+}
+
+static size_t __init dma_pool_default_size(void)
+{
+	unsigned long pages = totalram_pages() / (SZ_1G / SZ_128K);
+
+	pages = min_t(unsigned long, pages, MAX_ORDER_NR_PAGES);
+	return max_t(size_t, (size_t)pages << PAGE_SHIFT, SZ_128K);
+}
+
+static void __init dma_pool_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("dma_pools", NULL);
+	unsigned int id;
+
+	for (id = 0; id < DMA_POOL_COUNT; id++)
+		debugfs_create_ulong(dma_pool_debugfs_name[id], 0400, dir,
+				     &dma_pool_bytes[id]);
+}
+
+static int __init dma_atomic_pool_init(void)
+{
+	unsigned int id;
+	int err = 0;
+
+	if (!dma_pool_target)
+		dma_pool_target = dma_pool_default_size();
+	INIT_WORK(&dma_pool_refill_work, dma_pool_refill_fn);
+
+	for (id = 0; id < DMA_POOL_COUNT; id++) {
+		if (!dma_pool_wanted(id))
+			continue;
+		dma_pools[id] = dma_pool_create(id);
+		if (!dma_pools[id])
+			err = -ENOMEM;
+	}
+
+	dma_pool_debugfs_init();
+	return err;
+}
+postcore_initcall(dma_atomic_pool_init);
+
+/* One allocation request, as it walks the pools. */
+struct dma_pool_request {
+	struct device *dev;
+	size_t size;
+	bool (*phys_addr_ok)(struct device *dev, phys_addr_t phys, size_t size);
+	void *vaddr;
+	bool pool_seen;
+};
+
+/* Try one pool; %NULL if it is missing, full or out of the device's reach. */
+static struct page *dma_pool_try(struct dma_pool_request *req,
+				 unsigned int id)
+{
+	struct gen_pool *pool = dma_pool_get(id);
+	unsigned long vaddr;
+	phys_addr_t phys;
+
+	if (!pool)
+		return NULL;
+	req->pool_seen = true;
+
+	vaddr = gen_pool_alloc(pool, req->size);
+	if (!vaddr)
+		return NULL;
+	phys = gen_pool_virt_to_phys(pool, vaddr);
+	if (req->phys_addr_ok &&
+	    !req->phys_addr_ok(req->dev, phys, req->size)) {
+		gen_pool_free(pool, vaddr, req->size);
+		return NULL;
+	}
+
+	/* Refill in process context: this caller may not sleep. */
+	if (gen_pool_avail(pool) < dma_pool_target)
+		schedule_work(&dma_pool_refill_work);
+
+	req->vaddr = (void *)vaddr;
+	memset(req->vaddr, 0, req->size);
+	return pfn_to_page(PHYS_PFN(phys));
+}
+
+/* The pool of @first's zone, then those below; above only if none exist. */
+static struct page *dma_pool_walk(struct dma_pool_request *req,
+				  unsigned int first)
+{
+	struct page *page;
+	unsigned int id;
+
+	for (id = first + 1; id-- > 0;) {
+		page = dma_pool_try(req, id);
+		if (page)
+			return page;
+	}
+	if (req->pool_seen)
+		return NULL;
+
+	for (id = first + 1; id < DMA_POOL_COUNT; id++) {
+		page = dma_pool_try(req, id);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+/**
+ * dma_alloc_from_pool() - allocate a coherent buffer from the atomic pools
+ * @dev: the device the buffer is for
+ * @size: bytes, rounded up to whole pages
+ * @cpu_addr: where the kernel address of the buffer is stored
+ * @gfp: GFP_DMA or GFP_DMA32 pick the zone to start from; __GFP_NOWARN
+ *	silences the warning when all pools are exhausted
+ * @phys_addr_ok: tells whether @dev can reach a buffer, or %NULL if it can
+ *	reach any
+ *
+ * Never sleeps, and never touches page tables or encryption: that was done
+ * when the memory joined the pool.
+ *
+ * Return: the first page of the zeroed buffer, or %NULL.
+ */
+struct page *dma_alloc_from_pool(struct device *dev, size_t size,
+				 void **cpu_addr, gfp_t gfp,
+				 bool (*phys_addr_ok)(struct device *dev,
+						      phys_addr_t phys,
+						      size_t size))
+{
+	struct dma_pool_request req = {
+		.dev = dev,
+		.size = size,
+		.phys_addr_ok = phys_addr_ok,
+	};
+	struct page *page;
+
+	page = dma_pool_walk(&req, dma_pool_id_of(gfp));
+	if (page) {
+		*cpu_addr = req.vaddr;
+		return page;
+	}
+
+	/* A missing pool is a setup problem; an exhausted one is load. */
+	if (!req.pool_seen)
+		WARN(1, "Failed to get suitable pool for %s\n", dev_name(dev));
+	else
+		WARN(!(gfp & __GFP_NOWARN), "DMA pool exhausted for %s\n",
+		     dev_name(dev));
+	return NULL;
+}
+
+struct dma_pool_phys_lookup {
+	phys_addr_t phys;
+	size_t size;
+	unsigned long vaddr;
+};
+
+static void dma_pool_match_chunk(struct gen_pool *pool,
+				 struct gen_pool_chunk *chunk, void *data)
+{
+	struct dma_pool_phys_lookup *lookup = data;
+	size_t len = chunk->end_addr - chunk->start_addr + 1;
+	phys_addr_t offset = lookup->phys - chunk->phys_addr;
+
+	if (lookup->phys >= chunk->phys_addr && offset < len &&
+	    lookup->size <= len - offset)
+		lookup->vaddr = chunk->start_addr + offset;
+}
+
+/*
+ * The pool address of a buffer given by its linear-map address, as
+ * dma_free_pages() gives it, or 0.  Differs only where the pool hands out
+ * vmalloc-space aliases.
+ */
+static unsigned long dma_pool_alias_of(struct gen_pool *pool, void *start,
+				       size_t size)
+{
+	struct dma_pool_phys_lookup lookup = { .size = size };
+
+	if (!IS_ENABLED(CONFIG_DMA_DIRECT_REMAP) || !virt_addr_valid(start))
+		return 0;
+	lookup.phys = virt_to_phys(start);
+	gen_pool_for_each_chunk(pool, dma_pool_match_chunk, &lookup);
+	return lookup.vaddr;
+}
+
+/* Give a buffer back to @pool if it came from there. */
+static bool dma_pool_give_back(struct gen_pool *pool, void *start,
+			       size_t size)
+{
+	unsigned long vaddr = (unsigned long)start;
+
+	if (!pool)
+		return false;
+	if (!gen_pool_has_addr(pool, vaddr, size)) {
+		vaddr = dma_pool_alias_of(pool, start, size);
+		if (!vaddr)
+			return false;
+	}
+	gen_pool_free(pool, vaddr, size);
+	return true;
+}
+
+/**
+ * dma_free_from_pool() - give back a buffer of dma_alloc_from_pool()
+ * @dev: the device the buffer was for
+ * @start: the buffer, at the address dma_alloc_from_pool() returned or at
+ *	the linear-map address of its first page
+ * @size: size passed at allocation
+ *
+ * Pool buffers are also found by physical address, so dma_free_pages(),
+ * which knows only the page, finds them even where pools hand out
+ * vmalloc-space aliases (as after 6.12, "dma: free atomic pool pages by
+ * physical address"; 6.12 lets such a buffer go to the page allocator).
+ *
+ * Return: true if the buffer was a pool buffer and is free now, false if
+ * it belongs to no pool and the caller must free it some other way.
+ */
+bool dma_free_from_pool(struct device *dev, void *start, size_t size)
+{
+	unsigned int id;
+
+	for (id = 0; id < DMA_POOL_COUNT; id++)
+		if (dma_pool_give_back(dma_pool_get(id), start, size))
+			return true;
+	return false;
+}
