@@ -4,12 +4,13 @@
 
 ARCH ?= x86_64
 
-.PHONY: run check bench setup series export lint clean help
+.PHONY: run check bench io setup series export lint clean help
 
 help:
 	@echo "make run [ARCH=x86_64|arm64]  build, boot under QEMU, run the DMA suites"
 	@echo "make check                    all suites, both arches, variants, base tree, lint"
 	@echo "make bench                    instructions per DMA operation, base vs ours"
+	@echo "make io                       real NVMe/AHCI/virtio I/O boots, both arches"
 	@echo "make export                   write the series as patches to .build/patches"
 	@echo "make setup                    install packages, extract the base tree"
 
@@ -24,6 +25,12 @@ bench:
 	@python3 scripts/series.py assemble ours
 	@python3 scripts/series.py assemble base
 	@scripts/bench.sh
+
+io:
+	@scripts/setup.sh
+	@python3 scripts/series.py assemble ours
+	@scripts/io-boot.sh ours x86_64 default swiotlb
+	@scripts/io-boot.sh ours arm64 default swiotlb noncoherent noncoherent-swiotlb
 
 setup:
 	@scripts/setup.sh

@@ -92,6 +92,11 @@ busybox_for() {
 		if [ ! -x "$bb" ]; then
 			d=$(mktemp -d "$build/io/busybox.XXXXXX")
 			log "fetching busybox-static:arm64"
+			# apt-get download needs the foreign architecture known.
+			if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+				dpkg --add-architecture arm64 && apt-get update -qq ||
+					die "cannot add the arm64 architecture to apt"
+			fi
 			if ! (cd "$d" && apt-get download -q busybox-static:arm64) >"$d/log" 2>&1 ||
 			   ! dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$d/x"; then
 				cat "$d/log" >&2
