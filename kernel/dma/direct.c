@@ -79,8 +79,8 @@ EXPORT_SYMBOL_IF_KUNIT(dma_direct_set_memory_encrypted);
  * DMA address of memory allocated for @dev: memory shared in the clear is
  * addressed without the encryption bit.
  */
-static __always_inline dma_addr_t dma_direct_phys_to_dma(struct device *dev,
-							  phys_addr_t pa)
+static __always_inline dma_addr_t
+dma_direct_phys_to_dma(struct device *dev, phys_addr_t pa)
 {
 	return dma_direct_force_decrypted(dev) ?
 		phys_to_dma_unencrypted(dev, pa) : phys_to_dma(dev, pa);
@@ -92,8 +92,8 @@ static struct page *dma_direct_page_of(struct device *dev, dma_addr_t dma)
 }
 
 /* Inlined: out of line it costs a call on every allocation. */
-static __always_inline dma_addr_t dma_direct_page_to_dma(struct device *dev,
-							  struct page *page)
+static __always_inline dma_addr_t
+dma_direct_page_to_dma(struct device *dev, struct page *page)
 {
 	return dma_direct_phys_to_dma(dev, page_to_phys(page));
 }

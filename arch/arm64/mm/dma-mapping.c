@@ -15,6 +15,7 @@
  * buffer still waits for its own maintenance before the call returns.
  */
 #include <linux/cache.h>
+#include <linux/cpufeature.h>
 #include <linux/dma-map-ops.h>
 #include <linux/gfp.h>
 #include <xen/xen.h>
@@ -22,7 +23,6 @@
 #include <asm/alternative-macros.h>
 #include <asm/barrier.h>
 #include <asm/cacheflush.h>
-#include <asm/cpufeature.h>
 #include <asm/xen/xen-ops.h>
 
 /* The smallest D-cache line of all CPUs: the step of every loop below. */
@@ -30,7 +30,8 @@ static inline unsigned long dma_dcache_line(void)
 {
 	u64 ctr = arm64_ftr_reg_ctrel0.sys_val;
 
-	return 4UL << SYS_FIELD_GET(CTR_EL0, DminLine, ctr);
+	/* CTR_EL0 bits 19:16: log2 of the line size in 4-byte words. */
+	return 4UL << ((ctr >> 16) & 0xf);
 }
 
 /* Clean one line to the PoC; CPUs with the clean erratum clean+invalidate. */

@@ -228,8 +228,8 @@ static int dma_arch_count(int nr, enum dma_arch_ev ev)
 }
 
 /* Does some @ev record cover exactly the linear-map range of [pa, +len)? */
-static bool dma_arch_has_range(int nr, enum dma_arch_ev ev, phys_addr_t pa,
-			       size_t len)
+static bool dma_arch_saw(int nr, enum dma_arch_ev ev, phys_addr_t pa,
+			 size_t len)
 {
 	unsigned long va = (unsigned long)phys_to_virt(pa);
 	int i;
@@ -311,8 +311,8 @@ static void dma_arch_map_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_BARRIER), sync);
 	if (sync)
-		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
-				  page_to_phys(page), PAGE_SIZE));
+		KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_CLEAN,
+						     page_to_phys(page), PAGE_SIZE));
 
 	dma_arch_start();
 	dma_unmap_page_attrs(dev, dma, PAGE_SIZE, p->dir, p->attrs);
@@ -321,8 +321,8 @@ static void dma_arch_map_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), inval);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_BARRIER), inval);
 	if (inval)
-		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_INVAL,
-				  page_to_phys(page), PAGE_SIZE));
+		KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_INVAL,
+						     page_to_phys(page), PAGE_SIZE));
 }
 
 /* Syncs of part of a buffer maintain exactly that part. */
@@ -351,8 +351,8 @@ static void dma_arch_sync_range(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
 	} else {
 		KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 1);
-		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_INVAL,
-				  page_to_phys(page) + off, len));
+		KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_INVAL,
+						     page_to_phys(page) + off, len));
 	}
 
 	dma_arch_start();
@@ -360,8 +360,8 @@ static void dma_arch_sync_range(struct kunit *test)
 	nr = dma_arch_stop(test);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 1);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
-	KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
-			  page_to_phys(page) + off, len));
+	KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_CLEAN,
+					     page_to_phys(page) + off, len));
 
 	dma_unmap_page_attrs(dev, dma, PAGE_SIZE, p->dir,
 			     DMA_ATTR_SKIP_CPU_SYNC);
@@ -466,8 +466,8 @@ static void dma_arch_map_sg(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), n);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
 	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
-				  page_to_phys(s->pages[i]), PAGE_SIZE));
+		KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_CLEAN,
+						     page_to_phys(s->pages[i]), PAGE_SIZE));
 	map_barriers = dma_arch_count(nr, EV_BARRIER);
 
 	dma_arch_start();
@@ -476,8 +476,8 @@ static void dma_arch_map_sg(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), n);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
 	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_INVAL,
-				  page_to_phys(s->pages[i]), PAGE_SIZE));
+		KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_INVAL,
+						     page_to_phys(s->pages[i]), PAGE_SIZE));
 	unmap_barriers = dma_arch_count(nr, EV_BARRIER);
 
 	kunit_info(test, "%u entries: %d barriers on map, %d on unmap (%s)\n",
@@ -574,8 +574,8 @@ static void dma_arch_alloc_prep(struct kunit *test)
 	nr = dma_arch_stop(test);
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
 	KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(vaddr));
-	KUNIT_EXPECT_TRUE(test, dma_arch_has_range(nr, EV_CLEAN,
-			  dma_to_phys(dev, dma), size));
+	KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_CLEAN,
+					     dma_to_phys(dev, dma), size));
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
 	dma_free_coherent(dev, size, vaddr, dma);
 }

@@ -77,8 +77,8 @@ static void dtest_expect_fill(struct kunit *test, const void *buf,
 		u8 want = dtest_byte(seed, index0 + i);
 
 		if (p[i] != want) {
-			KUNIT_FAIL(test, "%s: byte %zu of %zu is %#x, want %#x",
-				   what, index0 + i, len, p[i], want);
+			KUNIT_FAIL(test, "%s: byte %zu is %#x, want %#x",
+				   what, index0 + i, p[i], want);
 			return;
 		}
 	}
@@ -1037,8 +1037,7 @@ static struct dtest_ram *dtest_ram_windows(struct kunit *test)
 	ram = kunit_kzalloc(test, sizeof(*ram), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ram);
 	if (walk_system_ram_range(0, max_pfn, ram, dtest_note_ram))
-		kunit_skip(test, "more than %d ranges of RAM",
-			   DTEST_MAX_RAM - 1);
+		kunit_skip(test, "more than %d ranges of RAM", DTEST_MAX_RAM);
 	KUNIT_ASSERT_GT(test, ram->nr, 0);
 	dtest_split_largest(test, ram);
 	for (i = 0; i < ram->nr; i++)
@@ -1099,7 +1098,7 @@ static void dma_direct_all_ram_mapped_hole(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, dma_direct_all_ram_mapped(dev));
 	KUNIT_EXPECT_TRUE(test, dma_addressing_limited(dev));
 
-	/* A page missing at the end of RAM instead. */
+	/* A page missing at the end of that range instead. */
 	last->cpu_start -= PAGE_SIZE;
 	dtest_set_ram_map(test, dev, ram);
 	KUNIT_EXPECT_FALSE(test, dma_direct_all_ram_mapped(dev));
@@ -1484,6 +1483,25 @@ static void dma_direct_unmap_skip_cpu_sync(struct kunit *test)
 			  "CPU side after unmap");
 }
 
+/* dma_map_single() of @buf, undone when the test ends unless done. */
+static struct dtest_mapping *dtest_map_single(struct kunit *test,
+					      struct device *dev, void *buf,
+					      size_t size,
+					      enum dma_data_direction dir)
+{
+	struct dtest_mapping *map;
+
+	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	map->dev = dev;
+	map->size = size;
+	map->dir = dir;
+	map->dma = dma_map_single(dev, buf, size, dir);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, map->dma));
+	dtest_defer(test, dtest_unmap_left, map);
+	return map;
+}
+
 /*
  * A small kmalloc() buffer through dma_map_single(): bounced when forced,
  * or when a non-coherent device could corrupt its neighbours in a shared
@@ -1506,15 +1524,7 @@ static void dma_direct_map_single_kmalloc(struct kunit *test)
 		 (is_swiotlb_active(dev) &&
 		  dma_kmalloc_needs_bounce(dev, size, p->dir));
 
-	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, map);
-	map->dev = dev;
-	map->size = size;
-	map->dir = p->dir;
-	map->dma = dma_map_single(dev, buf, size, p->dir);
-	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, map->dma));
-	dtest_defer(test, dtest_unmap_left, map);
-
+	map = dtest_map_single(test, dev, buf, size, p->dir);
 	KUNIT_EXPECT_EQ(test, dtest_bounced(dev, map->dma), bounce);
 	if (!bounce)
 		KUNIT_EXPECT_EQ(test, map->dma,
@@ -1554,33 +1564,43 @@ struct dtest_limited {
 	struct page *high;
 };
 
-static struct dtest_limited *
-dtest_limited(struct kunit *test, const struct dtest_limit_kind *k)
+/* A mask of @k->bits, a page above it and one below it. */
+static void dtest_limit_by_mask(struct kunit *test, struct dtest_limited *l,
+				const struct dtest_limit_kind *k)
 {
-	struct dtest_limited *l;
-	struct page *a, *b;
+	if (dma_set_mask(l->dev, DMA_BIT_MASK(k->bits)))
+		kunit_skip(test, "%s refused on this machine", k->name);
+	l->limit = DMA_BIT_MASK(k->bits);
+	l->high = dtest_block(test, 0, U64_MAX);
+	if (page_to_phys(l->high) <= l->limit)
+		kunit_skip(test, "no RAM above the %s", k->name);
+	l->low = dtest_block(test, 0, l->limit);
+}
 
-	l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, l);
-	l->dev = dtest_plain_device(test);
-	a = dtest_block(test, 0, U64_MAX);
+/* Two pages, and a bus limit just under the higher one. */
+static void dtest_limit_by_bus(struct kunit *test, struct dtest_limited *l)
+{
+	struct page *a = dtest_block(test, 0, U64_MAX);
+	struct page *b = dtest_block(test, 0, U64_MAX);
 
-	if (k->bits) {
-		if (dma_set_mask(l->dev, DMA_BIT_MASK(k->bits)))
-			kunit_skip(test, "%s refused on this machine", k->name);
-		l->limit = DMA_BIT_MASK(k->bits);
-		if (page_to_phys(a) <= l->limit)
-			kunit_skip(test, "no RAM above the %s", k->name);
-		l->high = a;
-		l->low = dtest_block(test, 0, l->limit);
-		return l;
-	}
-
-	b = dtest_block(test, 0, U64_MAX);
 	l->low = page_to_phys(a) < page_to_phys(b) ? a : b;
 	l->high = l->low == a ? b : a;
 	l->limit = page_to_phys(l->high) - 1;
 	l->dev->bus_dma_limit = l->limit;
+}
+
+static struct dtest_limited *
+dtest_limited(struct kunit *test, const struct dtest_limit_kind *k)
+{
+	struct dtest_limited *l;
+
+	l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	l->dev = dtest_plain_device(test);
+	if (k->bits)
+		dtest_limit_by_mask(test, l, k);
+	else
+		dtest_limit_by_bus(test, l);
 	return l;
 }
 
@@ -1747,6 +1767,35 @@ static void dtest_sg_expect_placed(struct kunit *test,
 	}
 }
 
+/* The device writes every entry; the CPU sees it after sync_for_cpu. */
+static unsigned int dtest_sg_from_device(struct kunit *test,
+					 struct device *dev,
+					 struct sg_table *sgt,
+					 struct page *base,
+					 enum dma_data_direction dir)
+{
+	unsigned int seed = dtest_new_seed();
+
+	dtest_sg_device_fill(dev, sgt, base, seed);
+	dma_sync_sg_for_cpu(dev, sgt->sgl, sgt->orig_nents, dir);
+	dtest_sg_expect_cpu(test, sgt, base, seed, "after sync_for_cpu");
+	return seed;
+}
+
+/* The CPU rewrites the block; the device sees it after sync_for_device. */
+static unsigned int dtest_sg_to_device(struct kunit *test, struct device *dev,
+				       struct sg_table *sgt, struct page *base,
+				       enum dma_data_direction dir)
+{
+	unsigned int seed = dtest_new_seed();
+
+	dtest_fill(page_address(base), 8 * PAGE_SIZE, seed, 0);
+	dma_sync_sg_for_device(dev, sgt->sgl, sgt->orig_nents, dir);
+	dtest_sg_expect_device(test, dev, sgt, base, seed,
+			       "after sync_for_device");
+	return seed;
+}
+
 /*
  * dma_map_sg() maps every entry under the mask, and data crosses in the
  * mapping's directions at map, at the syncs and at unmap.
@@ -1757,7 +1806,6 @@ static void dma_direct_map_sg_roundtrip(struct kunit *test)
 	struct device *dev = dtest_device(test, p);
 	u64 limit = dtest_stream_limit(dev);
 	struct page *base = dtest_block(test, 3, limit);
-	unsigned int nr = ARRAY_SIZE(dtest_sg_layout);
 	unsigned int seed = dtest_new_seed();
 	struct dtest_sg_mapping *m;
 	struct sg_table *sgt;
@@ -1769,25 +1817,15 @@ static void dma_direct_map_sg_roundtrip(struct kunit *test)
 	sgt = dtest_sg_laid_out(test, base);
 
 	sgt->nents = dma_map_sg(dev, sgt->sgl, sgt->orig_nents, p->dir);
-	KUNIT_ASSERT_EQ(test, sgt->nents, nr);
+	KUNIT_ASSERT_EQ(test, sgt->nents, ARRAY_SIZE(dtest_sg_layout));
 	m = dtest_track_sg(test, dev, sgt, p->dir);
 	dtest_sg_expect_placed(test, dev, sgt, limit);
 	dtest_sg_expect_device(test, dev, sgt, base, seed, "after map");
 
-	if (dtest_is_rx(p->dir)) {
-		seed = dtest_new_seed();
-		dtest_sg_device_fill(dev, sgt, base, seed);
-		dma_sync_sg_for_cpu(dev, sgt->sgl, sgt->orig_nents, p->dir);
-		dtest_sg_expect_cpu(test, sgt, base, seed,
-				    "after sync_for_cpu");
-	}
-	if (dtest_is_tx(p->dir)) {
-		seed = dtest_new_seed();
-		dtest_fill(page_address(base), 8 * PAGE_SIZE, seed, 0);
-		dma_sync_sg_for_device(dev, sgt->sgl, sgt->orig_nents, p->dir);
-		dtest_sg_expect_device(test, dev, sgt, base, seed,
-				       "after sync_for_device");
-	}
+	if (dtest_is_rx(p->dir))
+		seed = dtest_sg_from_device(test, dev, sgt, base, p->dir);
+	if (dtest_is_tx(p->dir))
+		seed = dtest_sg_to_device(test, dev, sgt, base, p->dir);
 	if (dtest_is_rx(p->dir)) {
 		seed = dtest_new_seed();
 		dtest_sg_device_fill(dev, sgt, base, seed);
@@ -1795,6 +1833,40 @@ static void dma_direct_map_sg_roundtrip(struct kunit *test)
 	kunit_remove_action(test, dtest_unmap_sg_left, m);
 	dma_unmap_sg(dev, sgt->sgl, sgt->orig_nents, p->dir);
 	dtest_sg_expect_cpu(test, sgt, base, seed, "after unmap");
+}
+
+/* dma_map_sgtable() of @sgt gave @ret; was that right for @reach? */
+static void dtest_expect_sgtable_result(struct kunit *test,
+					struct dtest_limited *l,
+					struct sg_table *sgt,
+					enum dtest_reach reach, int ret)
+{
+	struct dtest_sg_mapping *m;
+
+	if (ret) {
+		KUNIT_EXPECT_EQ(test, ret, -EIO);
+		KUNIT_EXPECT_NE(test, reach, DTEST_POOL_BELOW);
+		return;
+	}
+	m = dtest_track_sg(test, l->dev, sgt, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_NE(test, reach, DTEST_NO_POOL);
+	KUNIT_EXPECT_NE(test, reach, DTEST_POOL_ABOVE);
+	dtest_sg_expect_placed(test, l->dev, sgt, l->limit);
+	kunit_release_action(test, dtest_unmap_sg_left, m);
+}
+
+/* The older interface reports the same failure as no entries mapped. */
+static void dtest_expect_map_sg_refused(struct kunit *test,
+					struct dtest_limited *l,
+					struct sg_table *sgt)
+{
+	int ret = dma_map_sg(l->dev, sgt->sgl, sgt->orig_nents,
+			     DMA_BIDIRECTIONAL);
+
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (ret)
+		dma_unmap_sg(l->dev, sgt->sgl, sgt->orig_nents,
+			     DMA_BIDIRECTIONAL);
 }
 
 /*
@@ -1807,39 +1879,23 @@ static void dma_direct_map_sgtable_unreachable(struct kunit *test)
 {
 	struct dtest_limited *l = dtest_limited(test, test->param_value);
 	struct device *plain = dtest_plain_device(test);
-	enum dtest_reach reach;
-	struct dtest_sg_mapping *m;
 	struct sg_table *sgt = dtest_sgtable(test, 2);
+	bool forced = is_swiotlb_force_bounce(l->dev);
+	enum dtest_reach reach;
 	unsigned int room = 0;
-	int ret;
 
 	reach = dtest_pool_reach(test, l->dev, l->limit);
 	sg_set_page(sgt->sgl, l->low, PAGE_SIZE, 0);
 	sg_set_page(sg_next(sgt->sgl), l->high, PAGE_SIZE, 0);
-	if (is_swiotlb_force_bounce(l->dev))
+	if (forced)
 		room = dtest_bounce_room(test, plain);
 
-	ret = dma_map_sgtable(l->dev, sgt, DMA_BIDIRECTIONAL, 0);
-	if (!ret) {
-		m = dtest_track_sg(test, l->dev, sgt, DMA_BIDIRECTIONAL);
-		KUNIT_EXPECT_NE(test, reach, DTEST_NO_POOL);
-		KUNIT_EXPECT_NE(test, reach, DTEST_POOL_ABOVE);
-		dtest_sg_expect_placed(test, l->dev, sgt, l->limit);
-		kunit_release_action(test, dtest_unmap_sg_left, m);
-	} else {
-		KUNIT_EXPECT_EQ(test, ret, -EIO);
-		KUNIT_EXPECT_NE(test, reach, DTEST_POOL_BELOW);
-	}
-
-	if (reach == DTEST_NO_POOL || reach == DTEST_POOL_ABOVE) {
-		ret = dma_map_sg(l->dev, sgt->sgl, sgt->orig_nents,
-				 DMA_BIDIRECTIONAL);
-		KUNIT_EXPECT_EQ(test, ret, 0);
-		if (ret)
-			dma_unmap_sg(l->dev, sgt->sgl, sgt->orig_nents,
-				     DMA_BIDIRECTIONAL);
-	}
-	if (is_swiotlb_force_bounce(l->dev))
+	dtest_expect_sgtable_result(test, l, sgt, reach,
+				    dma_map_sgtable(l->dev, sgt,
+						    DMA_BIDIRECTIONAL, 0));
+	if (reach == DTEST_NO_POOL || reach == DTEST_POOL_ABOVE)
+		dtest_expect_map_sg_refused(test, l, sgt);
+	if (forced)
 		KUNIT_EXPECT_EQ(test, dtest_bounce_room(test, plain), room);
 }
 
