@@ -323,16 +323,6 @@ static bool dma_direct_free_to_pool(struct device *dev, void *vaddr,
 }
 
 /*
- * Can @vaddr, as dma_direct_alloc() returned it, be a pool buffer?  Where
- * pools are remapped, pool buffers are handed out at their vmalloc-space
- * alias, so a linear-map address needs no pool lookup.
- */
-static bool dma_direct_maybe_pooled(const void *vaddr)
-{
-	return !IS_ENABLED(CONFIG_DMA_DIRECT_REMAP) || is_vmalloc_addr(vaddr);
-}
-
-/*
  * Does the architecture allocate coherent buffers of @dev itself?  Not for
  * a device whose buffers must come from its restricted swiotlb pool.
  */
@@ -520,8 +510,7 @@ void dma_direct_free(struct device *dev, size_t size, void *vaddr,
 							       vaddr));
 		return;
 	}
-	if (dma_direct_maybe_pooled(vaddr) &&
-	    dma_direct_free_to_pool(dev, vaddr, PAGE_ALIGN(size)))
+	if (dma_direct_free_to_pool(dev, vaddr, PAGE_ALIGN(size)))
 		return;
 
 	if (is_vmalloc_addr(vaddr)) {
@@ -585,7 +574,9 @@ void dma_direct_free_pages(struct device *dev, size_t size,
 			   enum dma_data_direction dir)
 {
 	size = PAGE_ALIGN(size);
-	if (dma_direct_free_to_pool(dev, page_address(page), size))
+	/* Only the page is known: the pool may have handed out an alias. */
+	if (IS_ENABLED(CONFIG_DMA_COHERENT_POOL) &&
+	    dma_free_page_from_pool(dev, page, size))
 		return;
 	if (dma_direct_encrypt(dev, page_address(page), size))
 		return;

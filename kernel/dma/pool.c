@@ -583,15 +583,21 @@ static unsigned long dma_pool_alias_of(struct gen_pool *pool, void *start,
 	return lookup.vaddr;
 }
 
-/* Give a buffer back to @pool if it came from there. */
+/*
+ * Give a buffer back to @pool if it came from there.  With @by_page,
+ * @start may also be the linear-map address of a buffer that the pool
+ * handed out at a vmalloc-space alias.
+ */
 static bool dma_pool_give_back(struct gen_pool *pool, void *start,
-			       size_t size)
+			       size_t size, bool by_page)
 {
 	unsigned long vaddr = (unsigned long)start;
 
 	if (!pool)
 		return false;
 	if (!gen_pool_has_addr(pool, vaddr, size)) {
+		if (!by_page)
+			return false;
 		vaddr = dma_pool_alias_of(pool, start, size);
 		if (!vaddr)
 			return false;
@@ -600,27 +606,47 @@ static bool dma_pool_give_back(struct gen_pool *pool, void *start,
 	return true;
 }
 
+static bool dma_pool_give_back_any(void *start, size_t size, bool by_page)
+{
+	unsigned int id;
+
+	for (id = 0; id < DMA_POOL_COUNT; id++)
+		if (dma_pool_give_back(dma_pool_get(id), start, size, by_page))
+			return true;
+	return false;
+}
+
 /**
  * dma_free_from_pool() - give back a buffer of dma_alloc_from_pool()
  * @dev: the device the buffer was for
- * @start: the buffer, at the address dma_alloc_from_pool() returned or at
- *	the linear-map address of its first page
+ * @start: the address dma_alloc_from_pool() returned
  * @size: size passed at allocation
- *
- * Pool buffers are also found by physical address, so dma_free_pages(),
- * which knows only the page, finds them even where pools hand out
- * vmalloc-space aliases (as after 6.12, "dma: free atomic pool pages by
- * physical address"; 6.12 lets such a buffer go to the page allocator).
  *
  * Return: true if the buffer was a pool buffer and is free now, false if
  * it belongs to no pool and the caller must free it some other way.
  */
 bool dma_free_from_pool(struct device *dev, void *start, size_t size)
 {
-	unsigned int id;
+	return dma_pool_give_back_any(start, size, false);
+}
 
-	for (id = 0; id < DMA_POOL_COUNT; id++)
-		if (dma_pool_give_back(dma_pool_get(id), start, size))
-			return true;
-	return false;
+/**
+ * dma_free_page_from_pool() - give back a pool buffer known by its page
+ * @dev: the device the buffer was for
+ * @page: first page of the buffer
+ * @size: size passed at allocation
+ *
+ * For callers that have only the page, such as dma_free_pages(): the
+ * buffer is also found by physical address where pools hand out
+ * vmalloc-space aliases (as after 6.12, "dma: free atomic pool pages by
+ * physical address"; 6.12 lets such a buffer go to the page allocator).
+ * The extra lookup is kept out of dma_free_from_pool(), which every
+ * coherent free passes through.
+ *
+ * Return: as dma_free_from_pool().
+ */
+bool dma_free_page_from_pool(struct device *dev, struct page *page,
+			     size_t size)
+{
+	return dma_pool_give_back_any(page_address(page), size, true);
 }

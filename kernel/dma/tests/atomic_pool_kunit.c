@@ -558,8 +558,8 @@ static size_t dma_pool_in_use(void)
 
 /*
  * [7.3] "dma: free atomic pool pages by physical address": a buffer is
- * found again from the linear-map address of its page, as dma_free_pages()
- * gives it, even where the pool hands out vmalloc-space aliases.  6.12
+ * found again from its page, as dma_free_pages() knows it, even where the
+ * pool hands out vmalloc-space aliases.  6.12
  * hands such a buffer on to the page allocator instead.
  */
 static void dma_atomic_pool_free_by_page(struct kunit *test)
@@ -580,8 +580,7 @@ static void dma_atomic_pool_free_by_page(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 
 	KUNIT_EXPECT_EQ(test, during, before + size);
-	KUNIT_EXPECT_TRUE(test, dma_free_from_pool(dev, page_address(page),
-						   size));
+	KUNIT_EXPECT_TRUE(test, dma_free_page_from_pool(dev, page, size));
 	after = dma_pool_in_use();
 	KUNIT_EXPECT_EQ(test, after, before);
 #else
