@@ -588,8 +588,9 @@ static unsigned long dma_pool_alias_of(struct gen_pool *pool, void *start,
  * @start may also be the linear-map address of a buffer that the pool
  * handed out at a vmalloc-space alias.
  */
-static bool dma_pool_give_back(struct gen_pool *pool, void *start,
-			       size_t size, bool by_page)
+static __always_inline bool dma_pool_give_back(struct gen_pool *pool,
+					       void *start, size_t size,
+					       bool by_page)
 {
 	unsigned long vaddr = (unsigned long)start;
 
@@ -606,7 +607,9 @@ static bool dma_pool_give_back(struct gen_pool *pool, void *start,
 	return true;
 }
 
-static bool dma_pool_give_back_any(void *start, size_t size, bool by_page)
+/* Inlined: dma_free_from_pool() runs on every coherent free. */
+static __always_inline bool dma_pool_give_back_any(void *start, size_t size,
+						   bool by_page)
 {
 	unsigned int id;
 
