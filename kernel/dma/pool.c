@@ -57,7 +57,19 @@ static const char * const dma_pool_debugfs_name[DMA_POOL_COUNT] = {
 	[DMA_POOL_KERNEL]	= "pool_size_kernel",
 };
 
-static struct gen_pool *dma_pools[DMA_POOL_COUNT] __ro_after_init;
+/* The last slot stays empty: DMA_POOL_COUNT ends every route below. */
+static struct gen_pool *dma_pools[DMA_POOL_COUNT + 1] __ro_after_init;
+
+/*
+ * The pools a request for each zone tries, in order, ending in
+ * DMA_POOL_COUNT: the pools of that zone and the zones below it, from the
+ * top down, or if none of them exists, the pools above it.  Fixed once the
+ * pools are made, so that an allocation never looks at a missing one.
+ */
+static u8 dma_pool_routes[DMA_POOL_COUNT][DMA_POOL_COUNT + 1] __ro_after_init = {
+	/* Empty until the pools are made. */
+	[0 ... DMA_POOL_COUNT - 1] = { [0 ... DMA_POOL_COUNT] = DMA_POOL_COUNT },
+};
 
 /* Bytes added to each pool since boot, as debugfs shows them. */
 static unsigned long dma_pool_bytes[DMA_POOL_COUNT];
@@ -102,9 +114,17 @@ VISIBLE_IF_KUNIT struct gen_pool *dma_atomic_pool_for_zone(gfp_t zone)
 }
 EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_for_zone);
 
-static struct gen_pool *dma_pool_get(unsigned int id)
+/*
+ * The pool @id.  With KUnit, through the seam by which a test may hide a
+ * pool; without, the seam would be the same load behind two table lookups
+ * that every atomic allocation and coherent free would pay for.
+ */
+static __always_inline struct gen_pool *dma_pool_get(unsigned int id)
 {
-	return dma_atomic_pool_for_zone(dma_pool_zone[id]);
+	if (IS_ENABLED(CONFIG_KUNIT))
+		return id < DMA_POOL_COUNT ?
+			dma_atomic_pool_for_zone(dma_pool_zone[id]) : NULL;
+	return dma_pools[id];
 }
 
 /* Can the CMA area give memory of the zone @gfp asks for? */
@@ -402,6 +422,21 @@ static struct gen_pool *__init dma_pool_create(unsigned int id)
 	return pool;
 }
 
+static void __init dma_pool_route(unsigned int first)
+{
+	u8 *route = dma_pool_routes[first];
+	unsigned int id, n = 0;
+
+	for (id = first + 1; id-- > 0;)
+		if (dma_pools[id])
+			route[n++] = id;
+	if (!n)
+		for (id = first + 1; id < DMA_POOL_COUNT; id++)
+			if (dma_pools[id])
+				route[n++] = id;
+	route[n] = DMA_POOL_COUNT;
+}
+
 static size_t __init dma_pool_default_size(void)
 {
 	unsigned long pages = totalram_pages() / (SZ_1G / SZ_128K);
@@ -436,72 +471,83 @@ static int __init dma_atomic_pool_init(void)
 		if (!dma_pools[id])
 			err = -ENOMEM;
 	}
+	for (id = 0; id < DMA_POOL_COUNT; id++)
+		dma_pool_route(id);
 
 	dma_pool_debugfs_init();
 	return err;
 }
 postcore_initcall(dma_atomic_pool_init);
 
-/* One allocation request, as it walks the pools. */
-struct dma_pool_request {
-	struct device *dev;
-	size_t size;
-	bool (*phys_addr_ok)(struct device *dev, phys_addr_t phys, size_t size);
-	void *vaddr;
-	bool pool_seen;
-};
-
-/* Try one pool; %NULL if it is missing, full or out of the device's reach. */
-static struct page *dma_pool_try(struct dma_pool_request *req,
-				 unsigned int id)
+/* The first pool of the route of @gfp; %NULL if the route is empty. */
+static __always_inline struct gen_pool *dma_pool_first(gfp_t gfp)
 {
-	struct gen_pool *pool = dma_pool_get(id);
-	unsigned long vaddr;
+	return dma_pool_get(dma_pool_routes[dma_pool_id_of(gfp)][0]);
+}
+
+/*
+ * Take a zeroed buffer from @pool into *@cpu_addr and *@page; false if the
+ * pool is full or the buffer is out of @dev's reach.  Inlined: with the
+ * first step of the route, this is the whole fast path of an atomic
+ * allocation.
+ */
+static __always_inline bool
+dma_pool_take(struct gen_pool *pool, struct device *dev, size_t size,
+	      void **cpu_addr, struct page **page,
+	      bool (*phys_addr_ok)(struct device *, phys_addr_t, size_t))
+{
+	unsigned long vaddr = gen_pool_alloc(pool, size);
 	phys_addr_t phys;
 
-	if (!pool)
-		return NULL;
-	req->pool_seen = true;
-
-	vaddr = gen_pool_alloc(pool, req->size);
 	if (!vaddr)
-		return NULL;
+		return false;
 	phys = gen_pool_virt_to_phys(pool, vaddr);
-	if (req->phys_addr_ok &&
-	    !req->phys_addr_ok(req->dev, phys, req->size)) {
-		gen_pool_free(pool, vaddr, req->size);
-		return NULL;
+	if (phys_addr_ok && !phys_addr_ok(dev, phys, size)) {
+		gen_pool_free(pool, vaddr, size);
+		return false;
 	}
 
 	/* Refill in process context: this caller may not sleep. */
 	if (gen_pool_avail(pool) < dma_pool_target)
 		schedule_work(&dma_pool_refill_work);
 
-	req->vaddr = (void *)vaddr;
-	memset(req->vaddr, 0, req->size);
-	return pfn_to_page(PHYS_PFN(phys));
+	*cpu_addr = (void *)vaddr;
+	memset(*cpu_addr, 0, size);
+	*page = pfn_to_page(PHYS_PFN(phys));
+	return true;
 }
 
-/* The pool of @first's zone, then those below; above only if none exist. */
-static struct page *dma_pool_walk(struct dma_pool_request *req,
-				  unsigned int first)
+/*
+ * The pools of the route of @gfp other than @tried, the first one, which
+ * was missing, full or out of reach; then the warnings if none can serve.
+ */
+static noinline struct page *
+dma_pool_alloc_slow(struct device *dev, size_t size, void **cpu_addr,
+		    gfp_t gfp,
+		    bool (*phys_addr_ok)(struct device *, phys_addr_t, size_t),
+		    struct gen_pool *tried)
 {
+	const u8 *route = dma_pool_routes[dma_pool_id_of(gfp)];
+	bool seen = tried;
+	struct gen_pool *pool;
 	struct page *page;
-	unsigned int id;
 
-	for (id = first + 1; id-- > 0;) {
-		page = dma_pool_try(req, id);
-		if (page)
+	for (; *route != DMA_POOL_COUNT; route++) {
+		pool = dma_pool_get(*route);
+		if (!pool || pool == tried)
+			continue;
+		seen = true;
+		if (dma_pool_take(pool, dev, size, cpu_addr, &page,
+				  phys_addr_ok))
 			return page;
 	}
-	if (req->pool_seen)
-		return NULL;
 
-	for (id = first + 1; id < DMA_POOL_COUNT; id++) {
-		page = dma_pool_try(req, id);
-		if (page)
-			return page;
-	}
+	/* A missing pool is a setup problem; an exhausted one is load. */
+	if (!seen)
+		WARN(1, "Failed to get suitable pool for %s\n", dev_name(dev));
+	else
+		WARN(!(gfp & __GFP_NOWARN), "DMA pool exhausted for %s\n",
+		     dev_name(dev));
 	return NULL;
 }
 
@@ -526,26 +572,15 @@ struct page *dma_alloc_from_pool(struct device *dev, size_t size,
 						      phys_addr_t phys,
 						      size_t size))
 {
-	struct dma_pool_request req = {
-		.dev = dev,
-		.size = size,
-		.phys_addr_ok = phys_addr_ok,
-	};
+	struct gen_pool *pool = dma_pool_first(gfp);
 	struct page *page;
 
-	page = dma_pool_walk(&req, dma_pool_id_of(gfp));
-	if (page) {
-		*cpu_addr = req.vaddr;
+	/* Most requests are served by the first pool of their route. */
+	if (pool && dma_pool_take(pool, dev, size, cpu_addr, &page,
+				  phys_addr_ok))
 		return page;
-	}
-
-	/* A missing pool is a setup problem; an exhausted one is load. */
-	if (!req.pool_seen)
-		WARN(1, "Failed to get suitable pool for %s\n", dev_name(dev));
-	else
-		WARN(!(gfp & __GFP_NOWARN), "DMA pool exhausted for %s\n",
-		     dev_name(dev));
-	return NULL;
+	return dma_pool_alloc_slow(dev, size, cpu_addr, gfp, phys_addr_ok,
+				   pool);
 }
 
 struct dma_pool_phys_lookup {
@@ -607,16 +642,33 @@ static __always_inline bool dma_pool_give_back(struct gen_pool *pool,
 	return true;
 }
 
-/* Inlined: dma_free_from_pool() runs on every coherent free. */
+/*
+ * The pools after the first on the route of the highest zone, which lists
+ * every pool there is, from the top.
+ */
+static noinline bool dma_pool_give_back_rest(void *start, size_t size,
+					     bool by_page)
+{
+	const u8 *route = dma_pool_routes[DMA_POOL_KERNEL];
+
+	if (*route == DMA_POOL_COUNT)
+		return false;
+	while (*++route != DMA_POOL_COUNT)
+		if (dma_pool_give_back(dma_pool_get(*route), start, size,
+				       by_page))
+			return true;
+	return false;
+}
+
+/*
+ * Inlined: dma_free_from_pool() runs on every coherent free.  The first
+ * pool is the kernel pool where there is one, which serves most devices.
+ */
 static __always_inline bool dma_pool_give_back_any(void *start, size_t size,
 						   bool by_page)
 {
-	unsigned int id;
-
-	for (id = 0; id < DMA_POOL_COUNT; id++)
-		if (dma_pool_give_back(dma_pool_get(id), start, size, by_page))
-			return true;
-	return false;
+	return dma_pool_give_back(dma_pool_first(0), start, size, by_page) ||
+	       dma_pool_give_back_rest(start, size, by_page);
 }
 
 /**
