@@ -4,10 +4,14 @@
  * whose DMA memory a confidential guest must share with the host in the
  * clear (force_dma_unencrypted()).
  *
- * QEMU here runs no SEV or TDX guest, so the suite reaches these paths
- * through the test seams of kernel/dma/seams.h: the decision is forced on
- * and the calls that change the encryption of memory are recorded, and
- * made to fail where a case needs it.  The allocation and free cases of
+ * QEMU here runs no SEV, TDX, pKVM or Realm guest, so the suite reaches
+ * these paths through the test seams of kernel/dma/seams.h: the decision
+ * is forced on, and the calls that change the encryption of memory are
+ * recorded and made to fail where a case needs it.  On x86_64 they are
+ * recorded at the seams of dma-direct.  On arm64 they go on through the
+ * architecture's set_memory_decrypted() and set_memory_encrypted() to a
+ * set of arm64_mem_crypt_ops that the suite registers, as a pKVM guest
+ * driver does, so that the dispatch of the architecture is tested too.  The allocation and free cases of
  * single buffers are in the dma_direct suite; this one covers the callers
  * that cannot sleep and what a user sees when memory is leaked.  It needs
  * the atomic pools (CONFIG_DMA_COHERENT_POOL: arm64, or x86_64 with
@@ -15,6 +19,7 @@
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/hardirq.h>
 #include <linux/mm.h>
@@ -23,6 +28,9 @@
 #include "dma_kunit.h"
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 #include "../seams.h"
+#endif
+#if IS_ENABLED(CONFIG_ARM64)
+#include <asm/mem_encrypt.h>
 #endif
 
 #define DMA_DEC_ALLOCS	16
@@ -33,6 +41,10 @@ static DEFINE_SPINLOCK(dma_dec_lock);
 struct dma_dec_record {
 	unsigned int decrypts;
 	unsigned int encrypts;
+	unsigned int decrypted_pages;
+	unsigned int encrypted_pages;
+	unsigned long last_addr;
+	unsigned int outside_linear_map;
 	unsigned int atomic_calls;
 	int encrypt_result;
 };
@@ -42,36 +54,122 @@ static struct dma_dec_record *dma_dec_rec(struct kunit *test)
 	return test->priv;
 }
 
+/* Record one change of encryption of @nr_pages pages at @addr. */
+static int dma_dec_note(struct dma_dec_record *rec, unsigned long addr,
+			int nr_pages, bool encrypt)
+{
+	if (in_atomic() || irqs_disabled())
+		rec->atomic_calls++;
+	/* A vmalloc-space alias would leave the linear map private. */
+	if (!virt_addr_valid((void *)addr))
+		rec->outside_linear_map++;
+	rec->last_addr = addr;
+	if (!encrypt) {
+		rec->decrypts++;
+		rec->decrypted_pages += nr_pages;
+		return 0;
+	}
+	rec->encrypts++;
+	rec->encrypted_pages += nr_pages;
+	return rec->encrypt_result;
+}
+
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 static bool dma_dec_forced(struct device *dev)
 {
 	return true;
 }
 
-static void dma_dec_note_context(struct dma_dec_record *rec)
-{
-	if (in_atomic() || irqs_disabled())
-		rec->atomic_calls++;
-}
-
+#if !IS_ENABLED(CONFIG_ARM64)
 static int dma_dec_decrypt(void *vaddr, unsigned int nr_pages)
 {
-	struct dma_dec_record *rec = dma_dec_rec(kunit_get_current_test());
-
-	dma_dec_note_context(rec);
-	rec->decrypts++;
-	return 0;
+	return dma_dec_note(dma_dec_rec(kunit_get_current_test()),
+			    (unsigned long)vaddr, nr_pages, false);
 }
 
 static int dma_dec_encrypt(void *vaddr, unsigned int nr_pages)
 {
-	struct dma_dec_record *rec = dma_dec_rec(kunit_get_current_test());
-
-	dma_dec_note_context(rec);
-	rec->encrypts++;
-	return rec->encrypt_result;
+	return dma_dec_note(dma_dec_rec(kunit_get_current_test()),
+			    (unsigned long)vaddr, nr_pages, true);
 }
 #endif
+#endif
+
+#if IS_ENABLED(CONFIG_ARM64)
+/*
+ * The test whose calls the arm64 crypt ops record.  The ops stay
+ * registered for the rest of the boot (there is no way to unregister
+ * them), so calls from anywhere else, such as a pool refill in a worker or
+ * another suite, are passed through as if no ops were registered.
+ */
+static struct kunit *dma_dec_crypt_test;
+
+static struct dma_dec_record *dma_dec_crypt_owner(void)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	return test && test == READ_ONCE(dma_dec_crypt_test) ?
+		dma_dec_rec(test) : NULL;
+}
+
+static int dma_dec_crypt_decrypt(unsigned long addr, int numpages)
+{
+	struct dma_dec_record *rec = dma_dec_crypt_owner();
+
+	return rec ? dma_dec_note(rec, addr, numpages, false) : 0;
+}
+
+static int dma_dec_crypt_encrypt(unsigned long addr, int numpages)
+{
+	struct dma_dec_record *rec = dma_dec_crypt_owner();
+
+	return rec ? dma_dec_note(rec, addr, numpages, true) : 0;
+}
+
+static const struct arm64_mem_crypt_ops dma_dec_crypt_ops = {
+	.encrypt = dma_dec_crypt_encrypt,
+	.decrypt = dma_dec_crypt_decrypt,
+};
+
+/*
+ * Register the ops once per boot.  Fails (with a warning of the
+ * architecture) only in a guest whose own ops came first.
+ */
+static int dma_dec_crypt_register(void)
+{
+	static int err = -EAGAIN;
+
+	if (err == -EAGAIN)
+		err = arm64_mem_crypt_ops_register(&dma_dec_crypt_ops);
+	return err;
+}
+
+static void dma_dec_crypt_release(void *data)
+{
+	WRITE_ONCE(dma_dec_crypt_test, NULL);
+}
+#endif
+
+/*
+ * Let the changes of encryption through to the architecture's crypt ops
+ * (arm64), or stub them at the seams of dma-direct (elsewhere).
+ */
+static void dma_dec_record_calls(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_ARM64)
+	int err = dma_dec_crypt_register();
+
+	if (err)
+		kunit_skip(test, "cannot register arm64 crypt ops: %d", err);
+	WRITE_ONCE(dma_dec_crypt_test, test);
+	dma_kunit_defer(test, dma_dec_crypt_release, NULL);
+#elif IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+	kunit_activate_static_stub(test, dma_direct_set_memory_decrypted,
+				   dma_dec_decrypt);
+	kunit_activate_static_stub(test, dma_direct_set_memory_encrypted,
+				   dma_dec_encrypt);
+#endif
+}
 
 static int dma_dec_init(struct kunit *test)
 {
@@ -86,11 +184,8 @@ static int dma_dec_init(struct kunit *test)
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	kunit_activate_static_stub(test, dma_direct_force_decrypted,
 				   dma_dec_forced);
-	kunit_activate_static_stub(test, dma_direct_set_memory_decrypted,
-				   dma_dec_decrypt);
-	kunit_activate_static_stub(test, dma_direct_set_memory_encrypted,
-				   dma_dec_encrypt);
 #endif
+	dma_dec_record_calls(test);
 	return 0;
 }
 
@@ -169,6 +264,45 @@ static void dma_dec_blocking_not_pooled(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rec->atomic_calls, 0);
 }
 
+/*
+ * Exactly the pages of the buffer are decrypted, at their linear-map
+ * address, and the same are encrypted again on free.  The DMA address is
+ * that of the buffer without the encryption bit.
+ */
+static void dma_dec_exact_pages(struct kunit *test)
+{
+	static const size_t sizes[] = {
+		1, PAGE_SIZE, PAGE_SIZE + 1, 3 * PAGE_SIZE - 1, 4 * PAGE_SIZE,
+	};
+	struct dma_dec_record *rec = dma_dec_rec(test);
+	struct device *dev = dma_dec_device(test);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t size = sizes[i];
+		unsigned int pages = PFN_UP(size);
+		dma_addr_t dma;
+		void *vaddr;
+
+		memset(rec, 0, sizeof(*rec));
+		vaddr = dma_alloc_coherent(dev, size, &dma, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, vaddr, "size %zu", size);
+		KUNIT_EXPECT_EQ_MSG(test, rec->decrypts, 1, "size %zu", size);
+		KUNIT_EXPECT_EQ_MSG(test, rec->decrypted_pages, pages,
+				    "size %zu", size);
+		KUNIT_EXPECT_EQ(test, rec->last_addr, (unsigned long)vaddr);
+		KUNIT_EXPECT_EQ(test, dma, phys_to_dma_unencrypted(dev,
+							virt_to_phys(vaddr)));
+
+		dma_free_coherent(dev, size, vaddr, dma);
+		KUNIT_EXPECT_EQ_MSG(test, rec->encrypts, 1, "size %zu", size);
+		KUNIT_EXPECT_EQ_MSG(test, rec->encrypted_pages, pages,
+				    "size %zu", size);
+		KUNIT_EXPECT_EQ(test, rec->last_addr, (unsigned long)vaddr);
+		KUNIT_EXPECT_EQ(test, rec->outside_linear_map, 0);
+	}
+}
+
 static void dma_dec_release_leaked(void *data)
 {
 	struct page *page = data;
@@ -211,6 +345,7 @@ static void dma_dec_leak_is_reported(struct kunit *test)
 static struct kunit_case dma_decrypted_cases[] = {
 	KUNIT_CASE(dma_dec_atomic_from_pool),
 	KUNIT_CASE(dma_dec_blocking_not_pooled),
+	KUNIT_CASE(dma_dec_exact_pages),
 	KUNIT_CASE(dma_dec_leak_is_reported),
 	{}
 };
