@@ -220,7 +220,9 @@ def assemble(which):
     keep = 0
     while keep < min(len(state), len(keys)) and state[keep][0] == keys[keep]:
         keep += 1
-    if keep == len(keys) and len(state) == len(keys):
+    # Files edited by hand in the tree are put back by the reset below.
+    dirty = git(tree, 'status', '--porcelain', '--untracked-files=no')
+    if keep == len(keys) and len(state) == len(keys) and not dirty:
         print('series: %s tree up to date (%d patches)' % (which, keep))
         return
     target = state[keep - 1][1] if keep else 'base'
