@@ -3,10 +3,11 @@
 #
 # check.sh: everything.  The DMA suites on x86_64 and arm64, each booted
 # in four variants (default, swiotlb=force, coherent_pool=256K, 4 vCPUs),
-# on our tree and (differential run) on
-# the pristine base tree with only the test patches; the benchmark in quick
-# mode; then lint and the upstream-overlap bounds.  The last line is the
-# KUnit total.
+# on our tree and (differential run) on the pristine base tree with only
+# the test patches; real block I/O on arm64 through disks that a device
+# tree marks DMA non-coherent, with and without swiotlb=force; the
+# benchmark in quick mode; then lint and the upstream-overlap bounds.  The
+# last line is the KUnit total.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -32,6 +33,14 @@ for arch in $arches; do
 	done
 done
 
+io=$build/results/io-check.txt
+: > "$io"
+if [[ " $arches " == *" arm64 "* ]]; then
+	log "real block I/O on arm64 with DMA non-coherent disks"
+	"$top/scripts/io-boot.sh" ours arm64 noncoherent noncoherent-swiotlb |
+		tee "$io" || { log "io: FAILED"; status=1; }
+fi
+
 log "benchmark, quick mode: it builds and runs on both trees"
 ARCHES=$arches "$top/scripts/bench.sh" --quick || { log "bench: FAILED"; status=1; }
 
@@ -47,5 +56,10 @@ else
 fi
 
 log "make check took $((SECONDS - start))s"
+if [ -s "$io" ]; then
+	echo
+	echo "Real I/O, arm64, disks DMA non-coherent (device tree):"
+	sed 's/^/  /' "$io"
+fi
 python3 "$top/scripts/summary.py" "${runs[@]}" || status=1
 exit $status

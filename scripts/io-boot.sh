@@ -81,33 +81,12 @@ for variant in "$@"; do
 done
 
 # A static busybox for ARCH: Debian's busybox-static, installed for the
-# host arch; the arm64 one is fetched with apt-get download (needs
-# "dpkg --add-architecture arm64") and unpacked under .build/io.
+# host arch; the arm64 one is unpacked into .build/io by scripts/setup.sh.
 busybox_for() {
-	local bb d
-	if [ "$arch" = x86_64 ]; then
-		bb=/bin/busybox
-	else
-		bb=$build/io/busybox-arm64
-		if [ ! -x "$bb" ]; then
-			d=$(mktemp -d "$build/io/busybox.XXXXXX")
-			log "fetching busybox-static:arm64"
-			# apt-get download needs the foreign architecture known.
-			if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-				dpkg --add-architecture arm64 && apt-get update -qq ||
-					die "cannot add the arm64 architecture to apt"
-			fi
-			if ! (cd "$d" && apt-get download -q busybox-static:arm64) >"$d/log" 2>&1 ||
-			   ! dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$d/x"; then
-				cat "$d/log" >&2
-				rm -rf "$d"
-				die "cannot fetch busybox-static:arm64 (dpkg --add-architecture arm64 && apt-get update?)"
-			fi
-			cp "$d/x/bin/busybox" "$bb"
-			rm -rf "$d"
-		fi
-	fi
-	[ -x "$bb" ] || die "$bb not found (apt-get install busybox-static)"
+	local bb=/bin/busybox
+
+	[ "$arch" = arm64 ] && bb=$build/io/busybox-arm64
+	[ -x "$bb" ] || die "$bb not found (run scripts/setup.sh)"
 	[ "$(od -An -tx1 -j18 -N2 "$bb" | tr -s ' ' | sed 's/^ //')" = "$elf_machine" ] ||
 		die "$bb is not an $arch binary"
 	echo "$bb"

@@ -29,6 +29,25 @@ if [ ${#missing[@]} -gt 0 ]; then
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The initramfs of the arm64 I/O boots (scripts/io-boot.sh) needs an arm64
+# static busybox: Debian's busybox-static for arm64, unpacked, not
+# installed.  apt-get download needs the foreign architecture known.
+busybox_arm64=$build/io/busybox-arm64
+if [ ! -x "$busybox_arm64" ]; then
+	log "fetching busybox-static:arm64 into .build/io"
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		sudo_cmd dpkg --add-architecture arm64
+		sudo_cmd apt-get update -qq
+	fi
+	mkdir -p "$build/io"
+	d=$(mktemp -d "$build/io/busybox.XXXXXX")
+	(cd "$d" && apt-get download -q busybox-static:arm64) > "$d/log" 2>&1 ||
+		{ cat "$d/log" >&2; rm -rf "$d"; die "cannot download busybox-static:arm64"; }
+	dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$d/x"
+	cp "$d/x/bin/busybox" "$busybox_arm64"
+	rm -rf "$d"
+fi
+
 tarball=$(ls /usr/src/linux-source-6.12*.tar.xz 2>/dev/null | sort -V | tail -n1)
 [ -n "$tarball" ] || die "linux-source-6.12 tarball not found in /usr/src"
 
