@@ -11,10 +11,12 @@
  * recorded at the seams of dma-direct.  On arm64 they go on through the
  * architecture's set_memory_decrypted() and set_memory_encrypted() to a
  * set of arm64_mem_crypt_ops that the suite registers, as a pKVM guest
- * driver does, so that the dispatch of the architecture is tested too.  The allocation and free cases of
- * single buffers are in the dma_direct suite; this one covers the callers
- * that cannot sleep and what a user sees when memory is leaked.  It needs
- * the atomic pools (CONFIG_DMA_COHERENT_POOL: arm64, or x86_64 with
+ * driver does, so that the dispatch of the architecture is tested too.
+ *
+ * The failure paths of single buffers are in the dma_direct suite; this
+ * one covers the callers that cannot sleep, the exact pages whose state
+ * changes, and what a user sees when memory is leaked.  It needs the
+ * atomic pools (CONFIG_DMA_COHERENT_POOL: arm64, or x86_64 with
  * CONFIG_AMD_MEM_ENCRYPT) and the seams, and skips without them.
  */
 #include <kunit/static_stub.h>
@@ -291,8 +293,8 @@ static void dma_dec_exact_pages(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, rec->decrypted_pages, pages,
 				    "size %zu", size);
 		KUNIT_EXPECT_EQ(test, rec->last_addr, (unsigned long)vaddr);
-		KUNIT_EXPECT_EQ(test, dma, phys_to_dma_unencrypted(dev,
-							virt_to_phys(vaddr)));
+		KUNIT_EXPECT_EQ(test, dma,
+				phys_to_dma_unencrypted(dev, virt_to_phys(vaddr)));
 
 		dma_free_coherent(dev, size, vaddr, dma);
 		KUNIT_EXPECT_EQ_MSG(test, rec->encrypts, 1, "size %zu", size);
