@@ -186,7 +186,7 @@ static struct device *dma_bench_device(const char *name, bool coherent)
 
 static void dma_bench_streaming(struct dma_bench_ctx *ctx)
 {
-	static const unsigned int sg_entries[] = { 1, 16, 128 };
+	static const unsigned int sg_entries[] = { 1, 16, 64, 128 };
 	static const size_t sizes[] = { 4096, 65536 };
 	unsigned int i;
 
