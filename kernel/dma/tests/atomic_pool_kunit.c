@@ -31,7 +31,6 @@
 #include <linux/vmalloc.h>
 
 #include "dma_kunit.h"
-#include "log_watch.h"
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 #include "../seams.h"
 #endif
@@ -385,7 +384,7 @@ static bool dma_pool_test_none(struct device *dev, phys_addr_t phys,
 static void dma_atomic_pool_refused_memory_returns(struct kunit *test)
 {
 	struct device *dev = dma_pool_test_device(test, false);
-	struct dma_log_watch *log = dma_log_watch(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	unsigned long flags;
 	unsigned int i, refused = 0;
@@ -412,7 +411,7 @@ static void dma_atomic_pool_refused_memory_returns(struct kunit *test)
 	KUNIT_ASSERT_NE(test, size, 0);
 	KUNIT_EXPECT_EQ(test, refused, 64);
 	KUNIT_EXPECT_TRUE(test, back);
-	KUNIT_EXPECT_EQ(test, dma_log_warnings(log), 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 0);
 }
 
 /*
@@ -424,7 +423,7 @@ static void dma_atomic_pool_exhausted(struct kunit *test)
 {
 	struct device *dev = dma_pool_test_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
-	struct dma_log_watch *log = dma_log_watch(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct page *quiet = NULL, *loud = NULL;
 	unsigned int attempt;
 	unsigned long flags;
@@ -445,21 +444,21 @@ static void dma_atomic_pool_exhausted(struct kunit *test)
 		if (!quiet && !loud)
 			break;
 		dma_free_from_pool(dev, vaddr, PAGE_SIZE);
-		dma_log_watch_reset(log);
+		dma_kunit_log_reset(log);
 	}
 
 	KUNIT_ASSERT_TRUE(test, dry);
 	KUNIT_EXPECT_NULL(test, quiet);
 	KUNIT_EXPECT_NULL(test, loud);
-	KUNIT_EXPECT_EQ(test, dma_log_warnings(log), 1);
-	KUNIT_EXPECT_EQ(test, dma_log_count(log, "DMA pool exhausted for"), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "DMA pool exhausted for"), 1);
 }
 
 /* No pool has a block that large: NULL, warned about unless told not to. */
 static void dma_atomic_pool_oversized(struct kunit *test)
 {
 	struct device *dev = dma_pool_test_device(test, false);
-	struct dma_log_watch *log = dma_log_watch(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	size_t huge = 2 * (PAGE_SIZE << MAX_PAGE_ORDER);
 	struct page *page;
 	void *vaddr;
@@ -467,12 +466,12 @@ static void dma_atomic_pool_oversized(struct kunit *test)
 	page = dma_alloc_from_pool(dev, huge, &vaddr,
 				   GFP_ATOMIC | __GFP_NOWARN, dma_pool_test_any);
 	KUNIT_EXPECT_NULL(test, page);
-	KUNIT_EXPECT_EQ(test, dma_log_warnings(log), 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 0);
 	page = dma_alloc_from_pool(dev, huge, &vaddr, GFP_ATOMIC,
 				   dma_pool_test_any);
 	KUNIT_EXPECT_NULL(test, page);
-	KUNIT_EXPECT_EQ(test, dma_log_warnings(log), 1);
-	KUNIT_EXPECT_EQ(test, dma_log_count(log, "DMA pool exhausted for"), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "DMA pool exhausted for"), 1);
 }
 
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
@@ -490,7 +489,7 @@ static void dma_atomic_pool_missing(struct kunit *test)
 {
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct device *dev = dma_pool_test_device(test, false);
-	struct dma_log_watch *log = dma_log_watch(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct page *page;
 	void *vaddr;
 	int buf;
@@ -501,10 +500,10 @@ static void dma_atomic_pool_missing(struct kunit *test)
 	page = dma_alloc_from_pool(dev, PAGE_SIZE, &vaddr,
 				   GFP_ATOMIC | __GFP_NOWARN, dma_pool_test_any);
 	KUNIT_EXPECT_NULL(test, page);
-	KUNIT_EXPECT_EQ(test, dma_log_warnings(log), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
 	KUNIT_EXPECT_EQ(test,
-			dma_log_count(log, "Failed to get suitable pool for"), 1);
-	KUNIT_EXPECT_EQ(test, dma_log_count(log, "DMA pool exhausted for"), 0);
+			dma_kunit_log_count(log, "Failed to get suitable pool for"), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "DMA pool exhausted for"), 0);
 	KUNIT_EXPECT_FALSE(test, dma_free_from_pool(dev, &buf, sizeof(buf)));
 #else
 	kunit_skip(test, "needs the DMA test seams to hide the pools");

@@ -41,7 +41,6 @@
 #include <linux/uaccess.h>
 
 #include "dma_kunit.h"
-#include "log_watch.h"
 
 static char *region;
 module_param(region, charp, 0444);
@@ -905,14 +904,14 @@ static void dma_coherent_dt_reach_warning(struct kunit *test)
 	struct device_node *np = dma_coh_dt_node(test, &rmem);
 	struct device *full = dma_coh_device(test);
 	struct device *limited = dma_coh_device(test);
-	struct dma_log_watch *log = dma_log_watch(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 
 	dma_coh_dt_assign(test, full, np);
-	KUNIT_EXPECT_EQ(test, dma_log_count(log, beyond), 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, beyond), 0);
 
 	limited->bus_dma_limit = rmem->base + rmem->size / 2;
 	dma_coh_dt_assign(test, limited, np);
-	KUNIT_EXPECT_EQ(test, dma_log_count(log, beyond), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, beyond), 1);
 	KUNIT_EXPECT_PTR_EQ(test, limited->dma_mem, full->dma_mem);
 
 	of_reserved_mem_device_release(limited);

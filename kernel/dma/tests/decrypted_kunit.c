@@ -319,7 +319,7 @@ static void dma_dec_release_leaked(void *data)
  */
 static void dma_dec_leak_is_reported(struct kunit *test)
 {
-	struct dma_kunit_warn_watch *watch;
+	struct dma_kunit_log *log;
 	struct dma_dec_record *rec = dma_dec_rec(test);
 	struct device *dev = dma_dec_device(test);
 	struct page *page;
@@ -331,12 +331,13 @@ static void dma_dec_leak_is_reported(struct kunit *test)
 	page = virt_to_page(vaddr);
 	get_page(page);		/* see the free, or its absence */
 
-	watch = dma_kunit_watch_console(test, "leaking DMA memory");
+	log = dma_kunit_log_watch(test);
 	rec->encrypt_result = -EIO;
 	dma_free_coherent(dev, PAGE_SIZE, vaddr, dma);
 
 	KUNIT_EXPECT_EQ(test, rec->encrypts, 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&watch->matches), 1);
+	KUNIT_EXPECT_EQ(test,
+			dma_kunit_log_count(log, "leaking DMA memory"), 1);
 	KUNIT_EXPECT_EQ(test, page_count(page), 2);
 	/* Free only what was really leaked, never twice. */
 	if (page_count(page) == 2)

@@ -280,21 +280,21 @@ static void dtest_defer(struct kunit *test, kunit_action_t *fn, void *data)
 }
 
 /*
- * Start counting kernel warnings, where the console tracepoint lets us;
- * elsewhere the case still runs, only without that check.
+ * Start counting kernel warnings, where the kernel keeps a log; elsewhere
+ * the case still runs, only without that check.
  */
-static struct dma_kunit_warn_watch *dtest_watch(struct kunit *test)
+static struct dma_kunit_log *dtest_watch(struct kunit *test)
 {
-	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+	if (!IS_ENABLED(CONFIG_PRINTK))
 		return NULL;
-	return dma_kunit_watch_warnings(test);
+	return dma_kunit_log_watch(test);
 }
 
 static void dtest_expect_no_warning(struct kunit *test,
-				    struct dma_kunit_warn_watch *watch)
+				    struct dma_kunit_log *log)
 {
-	if (watch)
-		KUNIT_EXPECT_EQ(test, atomic_read(&watch->warnings), 0);
+	if (log)
+		KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 0);
 }
 
 /* Devices */
@@ -1192,7 +1192,7 @@ static void dma_direct_alloc_no_kernel_mapping(struct kunit *test)
 {
 	const struct dtest_param *p = test->param_value;
 	struct device *dev = dtest_device(test, p);
-	struct dma_kunit_warn_watch *watch = dtest_watch(test);
+	struct dma_kunit_log *watch = dtest_watch(test);
 	struct dtest_mmap_ctx ctx = { .dev = dev };
 	size_t size = 3 * PAGE_SIZE;
 	struct dma_kunit_umap um;
@@ -2091,7 +2091,7 @@ static void dma_direct_map_over_max_size(struct kunit *test)
 	const struct dtest_param *p = test->param_value;
 	struct device *dev = dtest_device(test, p);
 	struct device *plain = dtest_plain_device(test);
-	struct dma_kunit_warn_watch *watch;
+	struct dma_kunit_log *watch;
 	struct dtest_mapping *map;
 	unsigned int room;
 	struct page *page;
@@ -2148,7 +2148,7 @@ static void dtest_expect_disjoint(struct kunit *test,
 static void dma_direct_swiotlb_exhaustion(struct kunit *test)
 {
 	struct device *dev = dtest_plain_device(test);
-	struct dma_kunit_warn_watch *watch;
+	struct dma_kunit_log *watch;
 	struct dtest_burst *burst;
 	unsigned int cap, nr;
 	struct page *page;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fixtures shared by the DMA KUnit suites: test devices, user mappings of
- * DMA buffers and a watch on kernel warnings.
+ * DMA buffers and a reader of the kernel log.
  */
 #include <kunit/device.h>
 #include <kunit/resource.h>
@@ -13,7 +13,6 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/string.h>
-#include <trace/events/printk.h>
 
 #include "dma_kunit.h"
 
@@ -145,58 +144,70 @@ bool dma_kunit_file_is_mapped(struct file *file)
 	return found;
 }
 
-static void dma_kunit_console_probe(void *data, const char *text, size_t len)
+/**
+ * dma_kunit_log_reset() - forget what the kernel logged so far
+ * @log: the watch; only what is logged from now on will be counted
+ */
+void dma_kunit_log_reset(struct dma_kunit_log *log)
 {
-	struct dma_kunit_warn_watch *watch = data;
-
-	if (strnstr(text, "WARNING:", len))
-		atomic_inc(&watch->warnings);
-	if (watch->needle && strnstr(text, watch->needle, len))
-		atomic_inc(&watch->matches);
-}
-
-static void dma_kunit_unwatch(void *data)
-{
-	unregister_trace_console(dma_kunit_console_probe, data);
-	tracepoint_synchronize_unregister();
+	kmsg_dump_rewind(&log->start);
+	log->start.cur_seq = log->start.next_seq;
 }
 
 /**
- * dma_kunit_watch_console() - start counting console lines
- * @test: the running test; counting stops when it ends
- * @needle: text to count lines of, besides warnings; may be %NULL
+ * dma_kunit_log_watch() - start reading the kernel log
+ * @test: the running test
  *
- * Lines are seen on the console, as a user would see them, so the warning
- * count covers WARN(), WARN_ONCE() and dev_WARN() alike, and @needle any
- * message however it is printed.  Skips the test when the kernel has no
- * console tracepoint.
+ * The lines are read back from the printk buffer, not caught on their way
+ * to a console, so this needs neither a console nor tracepoints, and the
+ * same lines can be searched for several texts.  Skips the test if the
+ * kernel keeps no log.
  *
- * Return: the watch, whose counters start at zero.
+ * Return: the watch, which sees nothing logged before this call.
  */
-struct dma_kunit_warn_watch *dma_kunit_watch_console(struct kunit *test,
-						     const char *needle)
+struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test)
 {
-	struct dma_kunit_warn_watch *watch;
+	struct dma_kunit_log *log;
 
-	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
-		kunit_skip(test, "needs CONFIG_TRACEPOINTS to see the console");
-
-	watch = kunit_kzalloc(test, sizeof(*watch), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, watch);
-	watch->needle = needle;
-	KUNIT_ASSERT_EQ(test, register_trace_console(dma_kunit_console_probe,
-						     watch), 0);
-	dma_kunit_defer(test, dma_kunit_unwatch, watch);
-	return watch;
+	if (!IS_ENABLED(CONFIG_PRINTK))
+		kunit_skip(test, "needs CONFIG_PRINTK to read the kernel log");
+	log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	dma_kunit_log_reset(log);
+	return log;
 }
 
 /**
- * dma_kunit_watch_warnings() - start counting kernel warnings
- * @test: the running test; counting stops when it ends
+ * dma_kunit_log_count() - count logged lines that contain a text
+ * @log: the watch
+ * @text: the text
  *
- * Return: the watch, see dma_kunit_watch_console().
+ * Return: the lines logged since the watch started or was reset that
+ * contain @text.
  */
-struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test)
+unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text)
 {
-	return dma_kunit_watch_console(test, NULL);
+	struct kmsg_dump_iter iter = log->start;
+	unsigned int hits = 0;
+	size_t len;
+
+	while (kmsg_dump_get_line(&iter, false, log->line,
+				  sizeof(log->line) - 1, &len)) {
+		log->line[len] = '\0';
+		if (strstr(log->line, text))
+			hits++;
+	}
+	return hits;
+}
+
+/**
+ * dma_kunit_log_warnings() - count kernel warnings
+ * @log: the watch
+ *
+ * Return: the reports of WARN() and its kin logged since the watch started
+ * or was reset.
+ */
+unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log)
+{
+	return dma_kunit_log_count(log, "WARNING: CPU:");
 }

@@ -11,6 +11,7 @@
 
 #include <kunit/test.h>
 #include <linux/device.h>
+#include <linux/kmsg_dump.h>
 #include <linux/types.h>
 
 struct vm_area_struct;
@@ -67,19 +68,18 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 bool dma_kunit_file_is_mapped(struct file *file);
 
 /**
- * struct dma_kunit_warn_watch - counts console lines during a test
- * @warnings: "WARNING:" reports printed since the watch started
- * @matches: lines that contained the watch's own text, if it has one
- * @needle: that text, or %NULL
+ * struct dma_kunit_log - where a test started reading the kernel log
+ * @start: iterator at the first record logged after that
+ * @line: room for one line
  */
-struct dma_kunit_warn_watch {
-	atomic_t warnings;
-	atomic_t matches;
-	const char *needle;
+struct dma_kunit_log {
+	struct kmsg_dump_iter start;
+	char line[512];
 };
 
-struct dma_kunit_warn_watch *dma_kunit_watch_warnings(struct kunit *test);
-struct dma_kunit_warn_watch *dma_kunit_watch_console(struct kunit *test,
-						     const char *needle);
+struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test);
+void dma_kunit_log_reset(struct dma_kunit_log *log);
+unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text);
+unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log);
 
 #endif /* _KERNEL_DMA_TESTS_DMA_KUNIT_H */

@@ -197,7 +197,7 @@ static void dma_remap_find_pages_foreign(struct kunit *test)
 /* Freeing a vmalloc area through the DMA helper warns and keeps it. */
 static void dma_remap_free_foreign_vmalloc(struct kunit *test)
 {
-	struct dma_kunit_warn_watch *watch = dma_kunit_watch_warnings(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	u8 *valloc = vmalloc(PAGE_SIZE);
 
 	KUNIT_ASSERT_NOT_NULL(test, valloc);
@@ -205,7 +205,7 @@ static void dma_remap_free_foreign_vmalloc(struct kunit *test)
 
 	dma_common_free_remap(valloc, PAGE_SIZE);
 
-	KUNIT_EXPECT_EQ(test, atomic_read(&watch->warnings), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
 	KUNIT_EXPECT_NOT_NULL(test, find_vm_area(valloc));
 	KUNIT_EXPECT_EQ(test, valloc[0], 0x5a);
 	vfree(valloc);
@@ -214,21 +214,21 @@ static void dma_remap_free_foreign_vmalloc(struct kunit *test)
 /* Same for a linear-map address, which is no vm area at all. */
 static void dma_remap_free_foreign_linear(struct kunit *test)
 {
-	struct dma_kunit_warn_watch *watch = dma_kunit_watch_warnings(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct dma_remap_pages *set = dma_remap_alloc_pages(test, 1);
 	u8 *lin = page_address(set->pages[0]);
 
 	lin[0] = 0xa5;
 	dma_common_free_remap(lin, PAGE_SIZE);
 
-	KUNIT_EXPECT_EQ(test, atomic_read(&watch->warnings), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
 	KUNIT_EXPECT_EQ(test, lin[0], 0xa5);
 }
 
 /* A real DMA remap is freed without a warning. */
 static void dma_remap_free_no_warning(struct kunit *test)
 {
-	struct dma_kunit_warn_watch *watch = dma_kunit_watch_warnings(test);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct dma_remap_pages *set = dma_remap_alloc_pages(test, 4);
 	void *vaddr;
 
@@ -238,7 +238,7 @@ static void dma_remap_free_no_warning(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, dma_common_find_pages(vaddr), set->pages);
 	dma_common_free_remap(vaddr, 4 * PAGE_SIZE);
 
-	KUNIT_EXPECT_EQ(test, atomic_read(&watch->warnings), 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 0);
 	KUNIT_EXPECT_NULL(test, find_vm_area(vaddr));
 }
 
