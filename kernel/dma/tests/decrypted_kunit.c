@@ -24,15 +24,13 @@
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/hardirq.h>
+#include <linux/mem_encrypt.h>
 #include <linux/mm.h>
 #include <linux/spinlock.h>
 
 #include "dma_kunit.h"
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 #include "../seams.h"
-#endif
-#if IS_ENABLED(CONFIG_ARM64)
-#include <asm/mem_encrypt.h>
 #endif
 
 #define DMA_DEC_ALLOCS	16
