@@ -4,7 +4,7 @@
 # check.sh: everything.  The DMA suites on x86_64 and arm64, each booted
 # in four variants (default, swiotlb=force, coherent_pool=256K, 4 vCPUs),
 # on our tree and (differential run) on the pristine base tree with only
-# the test patches; real block I/O on arm64 through disks that a device
+# the test patches, plus a debug kernel of our tree on arm64; real block I/O on arm64 through disks that a device
 # tree marks DMA non-coherent, with and without swiotlb=force; the
 # benchmark in quick mode; then lint and the upstream-overlap bounds.  The
 # last line is the KUnit total.
@@ -13,6 +13,10 @@ set -uo pipefail
 
 arches=${ARCHES:-x86_64 arm64}
 variants=${VARIANTS:-default swiotlb pool256k smp4}
+# The debug kernel (lockdep, DMA API debugging, KASAN) is one more build:
+# on our tree only, and by default on arm64 only, where the suites reach
+# the most code (non-coherent devices, remap, the atomic pools).
+debug_arches=${DEBUG_ARCHES-arm64}
 start=$SECONDS
 status=0
 
@@ -26,11 +30,30 @@ runs=()
 for arch in $arches; do
 	for tree in ours base; do
 		t=$SECONDS
+		vs=$variants
+		[ $tree = ours ] && [[ " $debug_arches " == *" $arch "* ]] &&
+			vs="$vs debug"
 		# shellcheck disable=SC2086
-		"$top/scripts/kunit.sh" "$tree" "$arch" $variants || status=1
-		for v in $variants; do runs+=("$tree-$arch-$v"); done
+		"$top/scripts/kunit.sh" "$tree" "$arch" $vs || status=1
+		for v in $vs; do runs+=("$tree-$arch-$v"); done
 		log "$tree/$arch done in $((SECONDS - t))s"
 	done
+done
+
+# Lockdep and DMA API debugging report without failing a KUnit case (a
+# KASAN report does fail it): look for their reports in the debug logs.
+for run in "${runs[@]}"; do
+	[[ $run == *-debug ]] || continue
+	splats=$(grep -a -E 'BUG: |possible (circular|recursive) locking|inconsistent lock state|lock held when returning|DMA-API: ' \
+		"$build/results/$run.log" |
+		grep -a -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)')
+	if [ -n "$splats" ]; then
+		log "$run: debug reports in the kernel log:"
+		echo "$splats" | head -n 20 | sed 's/^/    /'
+		status=1
+	else
+		log "$run: no lockdep, DMA API or KASAN report in the kernel log"
+	fi
 done
 
 io=$build/results/io-check.txt

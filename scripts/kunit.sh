@@ -3,45 +3,64 @@
 #
 # kunit.sh TREE ARCH VARIANT...: build the assembled TREE (ours or base) for
 # ARCH with the DMA suites, then boot it under QEMU once per VARIANT.
-# Results go to .build/results/TREE-ARCH-VARIANT.{json,log}; the exit
-# status is non-zero if a build failed or a run did not complete.
+# The debug variant boots a kernel of its own, built with
+# kernel/dma/tests/debug.kunitconfig added (lockdep, DMA API debugging,
+# KASAN).  Results go to .build/results/TREE-ARCH-VARIANT.{json,log}; the
+# exit status is non-zero if a build failed or a run did not complete.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 tree=$1 arch=$2
 shift 2
 src=$(tree_dir "$tree")
-bdir=$build/kunit/$tree-$arch
 res=$build/results
-mkdir -p "$bdir" "$res"
-
-kconfigs=(--kunitconfig=kernel/dma/tests)
-[ -f "$src/kernel/dma/tests/$arch.kunitconfig" ] &&
-	kconfigs+=(--kunitconfig="kernel/dma/tests/$arch.kunitconfig")
+mkdir -p "$res"
 
 # Relative paths and no cwd in the hash: a fresh clone elsewhere still
 # hits the cache filled by an earlier one.
 export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
-start=$SECONDS
-log "building $tree tree for $arch (log: .build/results/$tree-$arch-build.log)"
-# shellcheck disable=SC2046
-python3 "$src/tools/testing/kunit/kunit.py" build $(kunit_arch_args "$arch") \
-	--build_dir="$bdir" "${kconfigs[@]}" --jobs="$(nproc)" \
-	--make_options="CC=$(kunit_cc "$arch")" \
-	> "$res/$tree-$arch-build.log" 2>&1 &
-pid=$!
-# A cold build takes minutes: say that it is alive once a minute.
-ticks=0
-while kill -0 "$pid" 2>/dev/null; do
-	sleep 5
-	ticks=$((ticks + 1))
-	[ $((ticks % 12)) -eq 0 ] && log "  ... still building $tree/$arch ($((SECONDS - start))s)"
+
+# build NAME KUNITCONFIG...: build the kernel .build/kunit/NAME.
+build() {
+	local name=$1 bdir=$build/kunit/$1 start=$SECONDS ticks=0 pid
+	shift
+	mkdir -p "$bdir"
+	log "building $name (log: .build/results/$name-build.log)"
+	# shellcheck disable=SC2046
+	python3 "$src/tools/testing/kunit/kunit.py" build $(kunit_arch_args "$arch") \
+		--build_dir="$bdir" "$@" --jobs="$(nproc)" \
+		--make_options="CC=$(kunit_cc "$arch")" \
+		> "$res/$name-build.log" 2>&1 &
+	pid=$!
+	# A cold build takes minutes: say that it is alive once a minute.
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		ticks=$((ticks + 1))
+		[ $((ticks % 12)) -eq 0 ] && log "  ... still building $name ($((SECONDS - start))s)"
+	done
+	if ! wait "$pid"; then
+		tail -n 40 "$res/$name-build.log"
+		die "build of $name failed"
+	fi
+	log "built $name in $((SECONDS - start))s"
+}
+
+kconfigs=(--kunitconfig=kernel/dma/tests)
+[ -f "$src/kernel/dma/tests/$arch.kunitconfig" ] &&
+	kconfigs+=(--kunitconfig="kernel/dma/tests/$arch.kunitconfig")
+for variant in "$@"; do
+	if [ "$variant" = debug ]; then
+		[ -f "$src/kernel/dma/tests/debug.kunitconfig" ] ||
+			die "no kernel/dma/tests/debug.kunitconfig in the $tree tree"
+		[ -n "${built_debug:-}" ] ||
+			build "$tree-$arch-debug" "${kconfigs[@]}" \
+				--kunitconfig=kernel/dma/tests/debug.kunitconfig
+		built_debug=1
+	else
+		[ -n "${built:-}" ] || build "$tree-$arch" "${kconfigs[@]}"
+		built=1
+	fi
 done
-if ! wait "$pid"; then
-	tail -n 40 "$res/$tree-$arch-build.log"
-	die "build of $tree tree for $arch failed"
-fi
-log "built $tree/$arch in $((SECONDS - start))s"
 
 status=0
 for variant in "$@"; do
@@ -61,6 +80,8 @@ for variant in "$@"; do
 	elif [ "$cpus" != 1 ]; then
 		qargs+=(--qemu_args="-smp $cpus")
 	fi
+	bdir=$build/kunit/$tree-$arch
+	[ "$variant" = debug ] && bdir=$bdir-debug
 	log "running DMA suites: $tree tree, $arch, $variant"
 	rm -f "$res/$name.json"
 	# shellcheck disable=SC2046

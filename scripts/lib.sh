@@ -44,7 +44,7 @@ kunit_cc() {
 # variant_args VARIANT: extra kernel command line of a test variant
 variant_args() {
 	case $1 in
-	default|smp4) echo "" ;;
+	default|smp4|debug) echo "" ;;
 	swiotlb) echo "swiotlb=force" ;;
 	pool256k) echo "coherent_pool=256K" ;;
 	*) die "unknown variant $1" ;;
