@@ -2281,6 +2281,38 @@ static struct device *dtest_leak_device(struct kunit *test)
 	return dev;
 }
 
+/*
+ * The seams were asked @dec decryptions and @enc encryptions so far, the
+ * last ones each of the @size bytes at @vaddr.
+ */
+static void dtest_expect_crypt(struct kunit *test, struct dtest_crypt *log,
+			       void *vaddr, size_t size, unsigned int dec,
+			       unsigned int enc)
+{
+	KUNIT_EXPECT_EQ(test, log->decrypts, dec);
+	KUNIT_EXPECT_PTR_EQ(test, log->dec_vaddr, vaddr);
+	KUNIT_EXPECT_EQ(test, log->dec_pages, PFN_UP(size));
+	KUNIT_EXPECT_EQ(test, log->encrypts, enc);
+	if (enc) {
+		KUNIT_EXPECT_PTR_EQ(test, log->enc_vaddr, vaddr);
+		KUNIT_EXPECT_EQ(test, log->enc_pages, PFN_UP(size));
+	}
+}
+
+/*
+ * An allocation of @size bytes failed in its one decryption: its pages,
+ * held by the decryption seam, must have been leaked, not freed.
+ */
+static void dtest_expect_decrypt_leak(struct kunit *test,
+				      struct dtest_crypt *log, size_t size)
+{
+	KUNIT_ASSERT_EQ(test, log->decrypts, 1);
+	KUNIT_ASSERT_NOT_NULL(test, log->pinned);
+	dtest_reclaim_at_end(test, log->pinned, get_order(size));
+	KUNIT_EXPECT_EQ(test, page_count(log->pinned), 2);
+	KUNIT_EXPECT_EQ(test, log->dec_pages, PFN_UP(size));
+}
+
 #define DTEST_CRYPT_SIZE	(5 * PAGE_SIZE)
 #endif /* CONFIG_DMA_KUNIT_SEAMS */
 
@@ -2297,17 +2329,11 @@ static void dma_direct_decrypt_coherent(struct kunit *test)
 	size_t size = DTEST_CRYPT_SIZE;
 	struct dtest_coherent *buf = dtest_alloc(test, dev, size, 0);
 
-	KUNIT_EXPECT_EQ(test, log->decrypts, 1);
-	KUNIT_EXPECT_PTR_EQ(test, log->dec_vaddr, buf->cpu);
-	KUNIT_EXPECT_EQ(test, log->dec_pages, PFN_UP(size));
-	KUNIT_EXPECT_EQ(test, log->encrypts, 0);
+	dtest_expect_crypt(test, log, buf->cpu, size, 1, 0);
 	dtest_expect_zeroed(test, buf->cpu, size, size);
 
 	dtest_free_now(test, buf);
-	KUNIT_EXPECT_EQ(test, log->encrypts, 1);
-	KUNIT_EXPECT_PTR_EQ(test, log->enc_vaddr, buf->cpu);
-	KUNIT_EXPECT_EQ(test, log->enc_pages, PFN_UP(size));
-	KUNIT_EXPECT_EQ(test, log->decrypts, 1);
+	dtest_expect_crypt(test, log, buf->cpu, size, 1, 1);
 #else
 	kunit_skip(test, "needs the DMA test seams");
 #endif
@@ -2325,15 +2351,10 @@ static void dma_direct_decrypt_pages(struct kunit *test)
 
 	page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_EQ(test, log->decrypts, 1);
-	KUNIT_EXPECT_PTR_EQ(test, log->dec_vaddr, page_address(page));
-	KUNIT_EXPECT_EQ(test, log->dec_pages, PFN_UP(size));
-	KUNIT_EXPECT_EQ(test, log->encrypts, 0);
+	dtest_expect_crypt(test, log, page_address(page), size, 1, 0);
 
 	dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
-	KUNIT_EXPECT_EQ(test, log->encrypts, 1);
-	KUNIT_EXPECT_PTR_EQ(test, log->enc_vaddr, page_address(page));
-	KUNIT_EXPECT_EQ(test, log->enc_pages, PFN_UP(size));
+	dtest_expect_crypt(test, log, page_address(page), size, 1, 1);
 #else
 	kunit_skip(test, "needs the DMA test seams");
 #endif
@@ -2355,11 +2376,7 @@ static void dma_direct_decrypt_fail_coherent(struct kunit *test)
 	log->dec_ret = -EIO;
 	cpu = dma_alloc_coherent(dev, size, &dma, GFP_KERNEL);
 	KUNIT_EXPECT_NULL(test, cpu);
-	KUNIT_ASSERT_EQ(test, log->decrypts, 1);
-	KUNIT_ASSERT_NOT_NULL(test, log->pinned);
-	dtest_reclaim_at_end(test, log->pinned, get_order(size));
-	KUNIT_EXPECT_EQ(test, page_count(log->pinned), 2);
-	KUNIT_EXPECT_EQ(test, log->dec_pages, PFN_UP(size));
+	dtest_expect_decrypt_leak(test, log, size);
 #else
 	kunit_skip(test, "needs the DMA test seams");
 #endif
@@ -2377,10 +2394,7 @@ static void dma_direct_decrypt_fail_pages(struct kunit *test)
 	log->dec_ret = -EIO;
 	KUNIT_EXPECT_NULL(test, dma_alloc_pages(dev, size, &dma,
 						DMA_BIDIRECTIONAL, GFP_KERNEL));
-	KUNIT_ASSERT_EQ(test, log->decrypts, 1);
-	KUNIT_ASSERT_NOT_NULL(test, log->pinned);
-	dtest_reclaim_at_end(test, log->pinned, get_order(size));
-	KUNIT_EXPECT_EQ(test, page_count(log->pinned), 2);
+	dtest_expect_decrypt_leak(test, log, size);
 #else
 	kunit_skip(test, "needs the DMA test seams");
 #endif
