@@ -574,8 +574,13 @@ void dma_direct_free_pages(struct device *dev, size_t size,
 			   enum dma_data_direction dir)
 {
 	size = PAGE_ALIGN(size);
-	/* Only the page is known: the pool may have handed out an alias. */
+	/*
+	 * Only dma_direct_alloc_pages() for memory shared in the clear takes
+	 * pages from a pool; only the page is known, and the pool may have
+	 * handed out an alias of it.
+	 */
 	if (IS_ENABLED(CONFIG_DMA_COHERENT_POOL) &&
+	    dma_direct_force_decrypted(dev) &&
 	    dma_free_page_from_pool(dev, page, size))
 		return;
 	if (dma_direct_encrypt(dev, page_address(page), size))
