@@ -643,10 +643,11 @@ void dma_direct_sync_sg_for_device(struct device *dev,
 	int n;
 
 	for_each_sg(sgl, sg, nents, n) {
-		phys_addr_t pa = dma_to_phys(dev, sg_dma_address(sg));
+		phys_addr_t pa;
 
 		if (sg_dma_is_bus_address(sg))
 			continue;
+		pa = dma_to_phys(dev, sg_dma_address(sg));
 		swiotlb_sync_single_for_device(dev, pa, sg->length, dir);
 		if (noncoherent)
 			arch_sync_dma_batch_for_device(pa, sg->length, dir);
@@ -670,13 +671,23 @@ static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
 	struct scatterlist *sg;
 	int n;
 
-	for_each_sg(sgl, sg, nents, n) {
-		if (sg_dma_is_bus_address(sg))
-			continue;
-		arch_sync_dma_batch_for_cpu(dma_to_phys(dev, sg_dma_address(sg)),
-					    sg_dma_len(sg), dir);
+	/*
+	 * After the device only read the buffers there is nothing to
+	 * invalidate: a batching architecture's hook does nothing then (see
+	 * ARCH_HAS_SYNC_DMA_BATCH), so neither walk the list nor wait.
+	 */
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_BATCH) ||
+	    dir != DMA_TO_DEVICE) {
+		for_each_sg(sgl, sg, nents, n) {
+			phys_addr_t pa;
+
+			if (sg_dma_is_bus_address(sg))
+				continue;
+			pa = dma_to_phys(dev, sg_dma_address(sg));
+			arch_sync_dma_batch_for_cpu(pa, sg_dma_len(sg), dir);
+		}
+		arch_sync_dma_batch_flush();
 	}
-	arch_sync_dma_batch_flush();
 	arch_sync_dma_for_cpu_all();
 }
 

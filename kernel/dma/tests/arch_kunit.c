@@ -373,8 +373,8 @@ static void dma_arch_coherent_none(struct kunit *test)
 	struct device *dev = dma_arch_device(test, true);
 	struct page *page = dma_arch_page(test);
 	struct scatterlist sg;
+	int nr, mapped;
 	dma_addr_t dma;
-	int nr;
 
 	sg_init_table(&sg, 1);
 	sg_set_page(&sg, page, PAGE_SIZE, 0);
@@ -387,11 +387,13 @@ static void dma_arch_coherent_none(struct kunit *test)
 					   DMA_BIDIRECTIONAL);
 		dma_unmap_page(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
 	}
-	if (dma_map_sg(dev, &sg, 1, DMA_BIDIRECTIONAL))
+	mapped = dma_map_sg(dev, &sg, 1, DMA_BIDIRECTIONAL);
+	if (mapped)
 		dma_unmap_sg(dev, &sg, 1, DMA_BIDIRECTIONAL);
 	nr = dma_arch_stop(test);
 
 	KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, dma));
+	KUNIT_EXPECT_EQ(test, mapped, 1);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
 	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_BARRIER), 0);
@@ -492,6 +494,29 @@ static void dma_arch_map_sg(struct kunit *test)
 	}
 }
 
+/*
+ * A scatterlist the device only read goes back to the CPU with no
+ * maintenance and no barrier, on sync and on unmap.
+ */
+static void dma_arch_sg_to_device_back(struct kunit *test)
+{
+	const unsigned int n = 16;
+	struct device *dev = dma_arch_device(test, false);
+	struct dma_arch_sg *s = dma_arch_sg_alloc(test, n);
+	int nr, mapped;
+
+	if (is_swiotlb_force_bounce(dev))
+		kunit_skip(test, "every mapping bounces under swiotlb=force");
+
+	mapped = dma_map_sg(dev, s->sgl, n, DMA_TO_DEVICE);
+	KUNIT_ASSERT_EQ(test, mapped, n);
+	dma_arch_start();
+	dma_sync_sg_for_cpu(dev, s->sgl, n, DMA_TO_DEVICE);
+	dma_unmap_sg(dev, s->sgl, n, DMA_TO_DEVICE);
+	nr = dma_arch_stop(test);
+	KUNIT_EXPECT_EQ(test, nr, 0);
+}
+
 /* Index of the first @ev record at or after @from, or -1. */
 static int dma_arch_find(int nr, int from, enum dma_arch_ev ev)
 {
@@ -585,6 +610,7 @@ static struct kunit_case dma_arch_cases[] = {
 	KUNIT_CASE_PARAM(dma_arch_sync_range, dma_arch_params_gen_params),
 	KUNIT_CASE(dma_arch_coherent_none),
 	KUNIT_CASE_PARAM(dma_arch_map_sg, dma_arch_sg_sizes_gen_params),
+	KUNIT_CASE(dma_arch_sg_to_device_back),
 	KUNIT_CASE(dma_arch_bounce_order),
 	KUNIT_CASE(dma_arch_alloc_prep),
 	{}
