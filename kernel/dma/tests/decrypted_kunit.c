@@ -17,21 +17,20 @@
  * one covers the callers that cannot sleep, the exact pages whose state
  * changes, and what a user sees when memory is leaked.  It needs the
  * atomic pools (CONFIG_DMA_COHERENT_POOL: arm64, or x86_64 with
- * CONFIG_AMD_MEM_ENCRYPT) and the seams, and skips without them.
+ * CONFIG_AMD_MEM_ENCRYPT) for its atomic case, and the seams to be built.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
+#include <linux/genalloc.h>
 #include <linux/hardirq.h>
 #include <linux/mem_encrypt.h>
 #include <linux/mm.h>
 #include <linux/spinlock.h>
 
 #include "dma_kunit.h"
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 #include "../seams.h"
-#endif
 
 #define DMA_DEC_ALLOCS	16
 
@@ -74,7 +73,6 @@ static int dma_dec_note(struct dma_dec_record *rec, unsigned long addr,
 	return rec->encrypt_result;
 }
 
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 static bool dma_dec_forced(struct device *dev)
 {
 	return true;
@@ -92,7 +90,6 @@ static int dma_dec_encrypt(void *vaddr, unsigned int nr_pages)
 	return dma_dec_note(dma_dec_rec(kunit_get_current_test()),
 			    (unsigned long)vaddr, nr_pages, true);
 }
-#endif
 #endif
 
 #if IS_ENABLED(CONFIG_ARM64)
@@ -163,7 +160,7 @@ static void dma_dec_record_calls(struct kunit *test)
 		kunit_skip(test, "cannot register arm64 crypt ops: %d", err);
 	WRITE_ONCE(dma_dec_crypt_test, test);
 	dma_kunit_defer(test, dma_dec_crypt_release, NULL);
-#elif IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+#else
 	kunit_activate_static_stub(test, dma_direct_set_memory_decrypted,
 				   dma_dec_decrypt);
 	kunit_activate_static_stub(test, dma_direct_set_memory_encrypted,
@@ -175,18 +172,32 @@ static int dma_dec_init(struct kunit *test)
 {
 	struct dma_dec_record *rec;
 
-	if (!IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS))
-		kunit_skip(test, "needs the DMA test seams");
 	rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
 	if (!rec)
 		return -ENOMEM;
 	test->priv = rec;
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	kunit_activate_static_stub(test, dma_direct_force_decrypted,
 				   dma_dec_forced);
-#endif
 	dma_dec_record_calls(test);
 	return 0;
+}
+
+/* Does the page at @vaddr belong to one of the atomic pools? */
+static bool dma_dec_in_pool(void *vaddr)
+{
+	static const gfp_t zones[] = { GFP_DMA, GFP_DMA32, 0 };
+	struct gen_pool *pool;
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_DMA_COHERENT_POOL))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(zones); i++) {
+		pool = dma_atomic_pool_for_zone(zones[i]);
+		if (pool && gen_pool_has_addr(pool, (unsigned long)vaddr,
+					      PAGE_SIZE))
+			return true;
+	}
+	return false;
 }
 
 static struct device *dma_dec_device(struct kunit *test)
@@ -230,6 +241,8 @@ static void dma_dec_atomic_from_pool(struct kunit *test)
 	for (i = 0; i < got; i++) {
 		u8 *p = vaddr[i];
 
+		KUNIT_EXPECT_TRUE_MSG(test, dma_dec_in_pool(p),
+				      "buffer %d is not from an atomic pool", i);
 		KUNIT_EXPECT_EQ(test, p[0], (u8)(0x5a + i));
 		KUNIT_EXPECT_EQ(test, p[PAGE_SIZE - 1], (u8)(0x5a + i));
 		KUNIT_EXPECT_TRUE(test, dma[i] + PAGE_SIZE - 1 <=
