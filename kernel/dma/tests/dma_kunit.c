@@ -118,33 +118,6 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 }
 
 /**
- * dma_kunit_file_is_mapped() - does the test's address space map @file?
- * @file: a file from dma_kunit_mmap()
- *
- * Return: true if any vma of the current address space maps @file.
- */
-bool dma_kunit_file_is_mapped(struct file *file)
-{
-	struct mm_struct *mm = current->mm;
-	struct vm_area_struct *vma;
-	bool found = false;
-
-	if (!mm)
-		return false;
-
-	VMA_ITERATOR(vmi, mm, 0);
-	mmap_read_lock(mm);
-	for_each_vma(vmi, vma) {
-		if (vma->vm_file == file) {
-			found = true;
-			break;
-		}
-	}
-	mmap_read_unlock(mm);
-	return found;
-}
-
-/**
  * dma_kunit_log_reset() - forget what the kernel logged so far
  * @log: the watch; only what is logged from now on will be counted
  */

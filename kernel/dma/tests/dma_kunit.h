@@ -65,7 +65,6 @@ struct dma_kunit_umap {
 struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 				     void *ctx, unsigned long pgoff,
 				     unsigned long nr_pages);
-bool dma_kunit_file_is_mapped(struct file *file);
 
 /**
  * struct dma_kunit_log - where a test started reading the kernel log
