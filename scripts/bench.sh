@@ -52,18 +52,9 @@ boot() {
 }
 
 build_bench_kernel() {
-	local tree=$1 arch=$2 bdir=$out/$tree-$arch t=$SECONDS
-	mkdir -p "$bdir"
-	log "building $tree kernel for $arch (benchmark config)"
-	export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
-	# shellcheck disable=SC2046
-	python3 "$(tree_dir "$tree")/tools/testing/kunit/kunit.py" build \
-		$(kunit_arch_args "$arch") --build_dir="$bdir" \
-		--kunitconfig="$top/scripts/bench/bench.config" \
-		--jobs="$(nproc)" --make_options="CC=$(kunit_cc "$arch")" \
-		> "$out/$tree-$arch-build.log" 2>&1 ||
-		{ tail -n 30 "$out/$tree-$arch-build.log"; return 1; }
-	log "built in $((SECONDS - t))s"
+	log "building $1 kernel for $2 (benchmark config)"
+	kunit_build "$1" "$2" "$out/$1-$2" "$out/$1-$2-build.log" \
+		--kunitconfig="$top/scripts/bench/bench.config"
 }
 
 runs=()

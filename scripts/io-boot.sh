@@ -41,7 +41,6 @@ mkdir -p "$bdir" "$res"
 # shellcheck disable=SC2054 # commas inside QEMU options
 case $arch in
 x86_64)
-	make_args=(ARCH=x86_64 "CC=$(kunit_cc x86_64)")
 	image=arch/x86/boot/bzImage
 	qemu=(qemu-system-x86_64 -machine q35 -cpu max -m 1G -smp 2)
 	swiotlb=$(variant_args swiotlb)
@@ -50,12 +49,10 @@ x86_64)
 	elf_machine="3e 00"
 	;;
 arm64)
-	make_args=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-		   "CC=$(kunit_cc arm64)")
 	image=arch/arm64/boot/Image
 	# virtio-mmio 2 (QEMU's default is the legacy 1, which cannot offer
 	# VIRTIO_F_ACCESS_PLATFORM: the disk would bypass the DMA API)
-	qemu=(qemu-system-aarch64 -machine virt,gic-version=3 -cpu max -m 1G -smp 2
+	qemu=(qemu-system-aarch64 -machine virt,gic-version=3 -cpu max,pauth-impdef=on -m 1G -smp 2
 	      -global virtio-mmio.force-legacy=false)
 	# A plain swiotlb=force gets a 1 MiB buffer here (arm64 shrinks the
 	# default to 1 MiB per GiB of RAM for kmalloc bouncing), less than one
@@ -93,21 +90,10 @@ busybox_for() {
 }
 bb=$(busybox_for) || exit 1
 
-# Only one kernel build at a time on this machine: wait for the others.
-wait_for_builds() {
-	local said=
-	while pgrep -f "kunit.py (build|run|exec)|make .*O=/work" >/dev/null; do
-		[ -n "$said" ] || log "waiting for other kernel builds to finish"
-		said=1
-		sleep 30
-	done
-}
-
-# Relative paths and no cwd in the hash, as in kunit.sh
-export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
 blog=$res/io-$tree-$arch-build.log
+read -ra make_args <<< "$(make_arch_args "$arch")"
+make_args+=("CC=$(kunit_cc "$arch")")
 cat "$data/common.config" "$data/$arch.config" > "$bdir/io.config"
-wait_for_builds
 start=$SECONDS
 log "building $tree tree for $arch in .build/io/$tree-$arch (log: .build/results/io-$tree-$arch-build.log)"
 {

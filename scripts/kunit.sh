@@ -16,33 +16,18 @@ src=$(tree_dir "$tree")
 res=$build/results
 mkdir -p "$res"
 
-# Relative paths and no cwd in the hash: a fresh clone elsewhere still
-# hits the cache filled by an earlier one.
-export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
+# Results of an earlier run must not stand in for this one.
+for variant in "$@"; do
+	rm -f "$res/$tree-$arch-$variant".{json,log,out}
+done
 
 # build NAME KUNITCONFIG...: build the kernel .build/kunit/NAME.
 build() {
-	local name=$1 bdir=$build/kunit/$1 start=$SECONDS ticks=0 pid
+	local name=$1
 	shift
-	mkdir -p "$bdir"
 	log "building $name (log: .build/results/$name-build.log)"
-	# shellcheck disable=SC2046
-	python3 "$src/tools/testing/kunit/kunit.py" build $(kunit_arch_args "$arch") \
-		--build_dir="$bdir" "$@" --jobs="$(nproc)" \
-		--make_options="CC=$(kunit_cc "$arch")" \
-		> "$res/$name-build.log" 2>&1 &
-	pid=$!
-	# A cold build takes minutes: say that it is alive once a minute.
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 5
-		ticks=$((ticks + 1))
-		[ $((ticks % 12)) -eq 0 ] && log "  ... still building $name ($((SECONDS - start))s)"
-	done
-	if ! wait "$pid"; then
-		tail -n 40 "$res/$name-build.log"
-		die "build of $name failed"
-	fi
-	log "built $name in $((SECONDS - start))s"
+	kunit_build "$tree" "$arch" "$build/kunit/$name" \
+		"$res/$name-build.log" "$@" || die "build of $name failed"
 }
 
 kconfigs=(--kunitconfig=kernel/dma/tests)
@@ -83,13 +68,14 @@ for variant in "$@"; do
 	bdir=$build/kunit/$tree-$arch
 	[ "$variant" = debug ] && bdir=$bdir-debug
 	log "running DMA suites: $tree tree, $arch, $variant"
-	rm -f "$res/$name.json"
 	# shellcheck disable=SC2046
 	python3 "$src/tools/testing/kunit/kunit.py" exec $(kunit_arch_args "$arch") \
 		--build_dir="$bdir" "${kargs[@]}" "${qargs[@]}" \
 		--json="$res/$name.json" \
-		2>&1 | tee "$res/$name.out" | grep -E '^\[..:..:..\] (=|\[|Testing|Ran)' || true
-	cp "$bdir/test.log" "$res/$name.log" 2>/dev/null || true
+		2>&1 | tee "$res/$name.out" | grep -E '^\[..:..:..\] (=|\[|Testing|Ran)'
+	# Failed cases make kunit.py exit non-zero too: summary.py reports
+	# them.  Here only a run without results or kernel log is an error.
+	cp "$bdir/test.log" "$res/$name.log" || { log "$name: no kernel log"; status=1; }
 	[ -s "$res/$name.json" ] || { log "$name: no results"; status=1; }
 done
 exit $status

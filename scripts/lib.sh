@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared shell helpers for the project scripts; sourced, never run.
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -16,6 +17,10 @@ base_version() {
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$top/.build
 
+# ccache with paths relative to .build and no cwd in the hash: a fresh
+# clone elsewhere still hits the cache filled by an earlier one.
+export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
+
 # tree_dir ours|base: the assembled tree the KUnit run uses
 tree_dir() {
 	case $1 in
@@ -25,20 +30,64 @@ tree_dir() {
 	esac
 }
 
-# kunit_arch_args ARCH: kunit.py options selecting ARCH, with ccache
-kunit_arch_args() {
+# cross_prefix ARCH: the CROSS_COMPILE prefix of ARCH on this x86_64 host
+cross_prefix() {
 	case $1 in
-	x86_64) echo "--arch=x86_64" ;;
-	arm64) echo "--arch=arm64 --cross_compile=aarch64-linux-gnu-" ;;
+	x86_64) echo "" ;;
+	arm64) echo "aarch64-linux-gnu-" ;;
 	*) die "unknown arch $1 (x86_64 or arm64)" ;;
 	esac
 }
 
+# kunit_arch_args ARCH: kunit.py options selecting ARCH
+kunit_arch_args() {
+	local cross
+
+	cross=$(cross_prefix "$1") || exit 1
+	echo "--arch=$1${cross:+ --cross_compile=$cross}"
+}
+
+# make_arch_args ARCH: kbuild variables selecting ARCH (CC: see kunit_cc)
+make_arch_args() {
+	local cross
+
+	cross=$(cross_prefix "$1") || exit 1
+	echo "ARCH=$1${cross:+ CROSS_COMPILE=$cross}"
+}
+
+# kunit_cc ARCH: the compiler for ARCH, through ccache
 kunit_cc() {
-	case $1 in
-	x86_64) echo "ccache gcc" ;;
-	arm64) echo "ccache aarch64-linux-gnu-gcc" ;;
-	esac
+	local cross
+
+	cross=$(cross_prefix "$1") || exit 1
+	echo "ccache ${cross}gcc"
+}
+
+# kunit_build TREE ARCH BDIR LOGFILE KUNITCONFIG...: configure and build
+# the assembled TREE for ARCH in BDIR with kunit.py, saying once a minute
+# that a long build is alive.  On failure, shows the end of LOGFILE.
+kunit_build() {
+	local src bdir=$3 logf=$4 start=$SECONDS ticks=0 pid arch=$2
+	src=$(tree_dir "$1") || exit 1
+	shift 4
+	mkdir -p "$bdir"
+	# shellcheck disable=SC2046
+	python3 "$src/tools/testing/kunit/kunit.py" build \
+		$(kunit_arch_args "$arch") --build_dir="$bdir" "$@" \
+		--jobs="$(nproc)" --make_options="CC=$(kunit_cc "$arch")" \
+		> "$logf" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		ticks=$((ticks + 1))
+		[ $((ticks % 12)) -eq 0 ] &&
+			log "  ... still building ($((SECONDS - start))s)"
+	done
+	if ! wait "$pid"; then
+		tail -n 40 "$logf"
+		return 1
+	fi
+	log "built in $((SECONDS - start))s"
 }
 
 # variant_args VARIANT: extra kernel command line of a test variant

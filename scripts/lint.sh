@@ -31,13 +31,13 @@ if ! (cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet \
 fi
 
 log "kernel-doc on ${#cfiles[@]} files"
-if (cd "$src" && scripts/kernel-doc -none -Wall "${cfiles[@]}") 2>&1 |
-	tee "$out/kernel-doc.txt" | grep -q .; then
+(cd "$src" && scripts/kernel-doc -none -Wall "${cfiles[@]}") \
+	> "$out/kernel-doc.txt" 2>&1 || fail=1
+if [ -s "$out/kernel-doc.txt" ]; then
 	cat "$out/kernel-doc.txt"
 	fail=1
 fi
 
-export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
 for arch in "$@"; do
 	bdir=$build/kunit/ours-$arch
 	[ -f "$bdir/.config" ] || die "no $arch build to lint in: run kunit.sh first"
@@ -47,10 +47,11 @@ for arch in "$@"; do
 		*.c) [ -f "$bdir/${f%.c}.o" ] && objs+=("${f%.c}.o") ;;
 		esac
 	done
+	# No target would mean the whole kernel: refuse rather than build it.
+	[ ${#objs[@]} -gt 0 ] || { log "no $arch objects of ours to lint"; fail=1; continue; }
 	log "W=1 and sparse (C=2) on ${#objs[@]} $arch objects"
-	karch=$arch cross=
-	[ "$arch" = arm64 ] && cross=aarch64-linux-gnu-
-	make -C "$src" O="$bdir" ARCH="$karch" CROSS_COMPILE="$cross" \
+	# shellcheck disable=SC2046
+	make -C "$src" O="$bdir" $(make_arch_args "$arch") \
 		CC="$(kunit_cc "$arch")" W=1 C=2 "${objs[@]}" \
 		> "$out/build-$arch.txt" 2>&1 || fail=1
 	if grep -E '(warning|error):' "$out/build-$arch.txt" |
