@@ -13,6 +13,8 @@ help:
 	@echo "make io                       real NVMe/AHCI/virtio I/O boots, both arches"
 	@echo "make export                   write the series as patches to .build/patches"
 	@echo "make setup                    install packages, extract the base tree"
+	@echo "make lint [ARCH=...]           checkpatch, kernel-doc, W=1 and sparse on our files"
+	@echo "make clean                     remove the build output under .build"
 
 run:
 	@scripts/run.sh $(ARCH)
@@ -27,13 +29,13 @@ bench:
 	@scripts/bench.sh
 
 io:
-	@scripts/setup.sh
+	@scripts/setup.sh --io
 	@python3 scripts/series.py assemble ours
 	@scripts/io-boot.sh ours x86_64 default swiotlb
 	@scripts/io-boot.sh ours arm64 default swiotlb noncoherent noncoherent-swiotlb
 
 setup:
-	@scripts/setup.sh
+	@scripts/setup.sh --io
 
 series:
 	@python3 scripts/series.py assemble ours
@@ -45,4 +47,5 @@ lint: series
 	@scripts/lint.sh $(ARCH)
 
 clean:
-	rm -rf .build/kunit .build/results .build/lint .build/patches
+	rm -rf .build/kunit .build/results .build/lint .build/patches \
+		.build/io .build/bench .build/dtb

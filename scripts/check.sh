@@ -4,10 +4,10 @@
 # check.sh: everything.  The DMA suites on x86_64 and arm64, each booted
 # in four variants (default, swiotlb=force, coherent_pool=256K, 4 vCPUs),
 # on our tree and (differential run) on the pristine base tree with only
-# the test patches, plus a debug kernel of our tree on arm64; real block I/O on arm64 through disks that a device
-# tree marks DMA non-coherent, with and without swiotlb=force; the
-# benchmark in quick mode; then lint and the upstream-overlap bounds.  The
-# last line is the KUnit total.
+# the test patches, plus a debug kernel of our tree on arm64; real block
+# I/O on arm64 through disks that a device tree marks DMA non-coherent,
+# with and without swiotlb=force; the benchmark in quick mode; then lint
+# and the upstream-overlap bounds.  The last line is the KUnit total.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +20,9 @@ debug_arches=${DEBUG_ARCHES-arm64}
 start=$SECONDS
 status=0
 
-"$top/scripts/setup.sh" || die "setup failed"
+setup_args=()
+[[ " $arches " == *" arm64 "* ]] && setup_args=(--io)
+"$top/scripts/setup.sh" "${setup_args[@]}" || die "setup failed"
 echo "DMA-direct rewrite: make check on Linux $(base_version "$build/base")" \
 	"(Debian linux-source-6.12), arches: $arches"
 python3 "$top/scripts/series.py" assemble ours || die "series does not apply"
@@ -44,6 +46,11 @@ done
 # KASAN report does fail it): look for their reports in the debug logs.
 for run in "${runs[@]}"; do
 	[[ $run == *-debug ]] || continue
+	if [ ! -f "$build/results/$run.log" ]; then
+		log "$run: no kernel log to look for debug reports in"
+		status=1
+		continue
+	fi
 	splats=$(grep -a -E 'BUG: |possible (circular|recursive) locking|inconsistent lock state|lock held when returning|DMA-API: ' \
 		"$build/results/$run.log" |
 		grep -a -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)')
@@ -75,7 +82,8 @@ if [ -x "$overlap" ]; then
 	log "upstream-overlap against the base tree"
 	(cd "$top" && "$overlap" "$build/base") || { log "overlap: FAILED"; status=1; }
 else
-	log "upstream-overlap: $overlap not found, not checked"
+	log "upstream-overlap: $overlap not found (../shared must sit beside this repository)"
+	status=1
 fi
 
 log "make check took $((SECONDS - start))s"

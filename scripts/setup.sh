@@ -29,11 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The initramfs of the arm64 I/O boots (scripts/io-boot.sh) needs an arm64
-# static busybox: Debian's busybox-static for arm64, unpacked, not
-# installed.  apt-get download needs the foreign architecture known.
+# With --io, for the arm64 I/O boots (scripts/io-boot.sh): an arm64 static
+# busybox for their initramfs, Debian's busybox-static for arm64, unpacked
+# and not installed.  apt-get download needs the foreign architecture
+# known, so arm64 is added to dpkg's architectures.
 busybox_arm64=$build/io/busybox-arm64
-if [ ! -x "$busybox_arm64" ]; then
+if [ "${1:-}" = --io ] && [ ! -x "$busybox_arm64" ]; then
 	log "fetching busybox-static:arm64 into .build/io"
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		sudo_cmd dpkg --add-architecture arm64
@@ -43,27 +44,33 @@ if [ ! -x "$busybox_arm64" ]; then
 	d=$(mktemp -d "$build/io/busybox.XXXXXX")
 	(cd "$d" && apt-get download -q busybox-static:arm64) > "$d/log" 2>&1 ||
 		{ cat "$d/log" >&2; rm -rf "$d"; die "cannot download busybox-static:arm64"; }
-	dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$d/x"
-	cp "$d/x/bin/busybox" "$busybox_arm64"
+	dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$d/x" &&
+		cp "$d/x/bin/busybox" "$busybox_arm64"
+	rc=$?
 	rm -rf "$d"
+	[ $rc -eq 0 ] || die "cannot unpack busybox-static:arm64"
 fi
 
-tarball=$(ls /usr/src/linux-source-6.12*.tar.xz 2>/dev/null | sort -V | tail -n1)
+tarball=$(ls /usr/src/linux-source-6.12*.tar.xz 2>/dev/null | sort -V | tail -n1) || true
 [ -n "$tarball" ] || die "linux-source-6.12 tarball not found in /usr/src"
+# The package version, not only the path: an upgrade keeps the path.
+origin="$tarball $(dpkg-query -W -f='${Version}' linux-source-6.12)"
 
 stamp=$build/base/.dma-base-tarball
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$tarball" ] &&
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$origin" ] &&
    git -C "$build/base" rev-parse -q --verify HEAD >/dev/null; then
 	exit 0
 fi
 
 log "extracting $(basename "$tarball") into .build/base"
-rm -rf "$build/base"
+# The assembled trees are worktrees of the base tree: they go with it.
+rm -rf "$build/base" "$build/linux" "$build/linux.series" \
+	"$build/base-tests" "$build/base-tests.series"
 mkdir -p "$build/base"
 tar -xJf "$tarball" -C "$build/base" --strip-components=1
 git -C "$build/base" init -q -b base
 git -C "$build/base" -c core.autocrlf=false add -A -f .
 git -C "$build/base" -c user.name=base -c user.email=base@localhost \
 	commit -q -m "Linux $(base_version "$build/base") (Debian linux-source-6.12)"
-echo "$tarball" > "$stamp"
+echo "$origin" > "$stamp"
 log "base tree: Linux $(base_version "$build/base")"
