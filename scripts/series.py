@@ -24,6 +24,7 @@ Assembly is incremental: each patch has a key (a hash of everything that
 goes into it and of the previous key), and only patches from the first
 changed key on are re-applied.
 """
+import glob
 import hashlib
 import os
 import subprocess
@@ -196,14 +197,16 @@ def ensure_worktree(tree):
 
 
 def assemble(which):
-    patches = load_series()
-    if which == 'base':
-        patches = [p for p in patches if p.base]
+    series = load_series()
+    patches = [p for p in series if p.base or which == 'ours']
+    # Every symbol of the series: a grown file hides those not yet added.
+    every = set().union(*(p.symbols for p in series))
     tree = os.path.join(BUILD, TREES[which])
     state_file = tree + '.series'
     ensure_worktree(tree)
 
-    keys, prev = [], 'base:' + git(BASE, 'rev-parse', 'base')
+    keys, prev = [], 'base:%s:%s' % (git(BASE, 'rev-parse', 'base'),
+                                     ' '.join(sorted(every)))
     for p in patches:
         prev = p.key(prev)
         keys.append(prev)
@@ -215,8 +218,6 @@ def assemble(which):
     head = git(tree, 'rev-parse', 'HEAD')
     if state and state[-1][1] != head:
         state = []              # the tree was changed by hand: start over
-    if not state and head != git(BASE, 'rev-parse', 'base'):
-        state = []
     keep = 0
     while keep < min(len(state), len(keys)) and state[keep][0] == keys[keep]:
         keep += 1
@@ -229,7 +230,6 @@ def assemble(which):
     git(tree, 'reset', '-q', '--hard', target)
     git(tree, 'clean', '-q', '-fdx', '-e', '/.build*')
     state = state[:keep]
-    every = set().union(*(p.symbols for p in load_series()))
     for i, (p, k) in enumerate(zip(patches, keys)):
         if i < keep:
             continue
@@ -265,9 +265,11 @@ def export(outdir):
     assemble('ours')
     tree = os.path.join(BUILD, TREES['ours'])
     os.makedirs(outdir, exist_ok=True)
-    out = git(tree, 'format-patch', '-q', '-o', os.path.abspath(outdir),
-              'base..HEAD')
-    print(out)
+    # Patches of an earlier, longer series must not be applied with these.
+    for old in glob.glob(os.path.join(outdir, '*.patch')):
+        os.remove(old)
+    git(tree, 'format-patch', '-q', '-o', os.path.abspath(outdir),
+        'base..HEAD')
 
 
 def main(argv):
