@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # lint.sh ARCH...: the static checks on our files, in the assembled tree:
-# checkpatch --strict on every patch of the series, kernel-doc, and for
+# checkpatch --strict on every patch of the series, kernel-doc, that
+# each kernel-doc directive of our Documentation pages renders something
+# (as Documentation/sphinx/kerneldoc.py would run kernel-doc), and for
 # each ARCH a W=1 build with sparse (C=2) of our objects, in the KUnit
 # build directory that kunit.sh configured.  Prints each finding; exits
 # non-zero if there is any.
@@ -36,6 +38,151 @@ log "kernel-doc on ${#cfiles[@]} files"
 if [ -s "$out/kernel-doc.txt" ]; then
 	cat "$out/kernel-doc.txt"
 	fail=1
+fi
+
+# kdoc_directives PAGE...: the kernel-doc directives of the pages, one a
+# line: "PAGE:LINE<TAB>SOURCE[<TAB>OPTION=VALUE]...", each option's value
+# (continuation lines included) on one line.
+kdoc_directives() {
+	awk '
+	function flush(i, s) {
+		if (source == "")
+			return
+		s = where "\t" source
+		for (i = 1; i <= n; i++)
+			s = s "\t" name[i] "=" value[i]
+		print s
+		source = ""
+		n = 0
+	}
+	FNR == 1 { flush() }
+	/^[ \t]*\.\. kernel-doc::/ {
+		flush()
+		where = FILENAME ":" FNR
+		match($0, /^[ \t]*/)
+		indent = RLENGTH
+		source = $0
+		sub(/^[ \t]*\.\. kernel-doc::[ \t]*/, "", source)
+		sub(/[ \t]+$/, "", source)
+		next
+	}
+	source != "" {
+		# A blank or a less indented line ends the options.
+		match($0, /^[ \t]*/)
+		if (RLENGTH <= indent || RLENGTH == length($0)) {
+			flush()
+			next
+		}
+		s = substr($0, RLENGTH + 1)
+		gsub(/\t/, " ", s)
+		sub(/ +$/, "", s)
+		if (match(s, /^:[A-Za-z-]+:/)) {
+			n++
+			name[n] = substr(s, 2, RLENGTH - 2)
+			value[n] = substr(s, RLENGTH + 1)
+			sub(/^ +/, "", value[n])
+		} else if (n) {
+			value[n] = value[n] " " s
+		}
+	}
+	END { flush() }
+	' "$@"
+}
+
+# kdoc_render ARG...: kernel-doc's reStructuredText for ARGs, run in the
+# assembled tree as Documentation/sphinx/kerneldoc.py runs it (the Sphinx
+# dialect does not change what is rendered); its stderr in $out/kdoc.err.
+kdoc_render() {
+	(cd "$src" && scripts/kernel-doc -rst -sphinx-version 3.4.3 "$@") \
+		2> "$out/kdoc.err"
+}
+
+# kdoc_check_directives PAGE...: fails on each kernel-doc directive of
+# the pages that renders nothing, and on each name of an :identifiers:
+# list that renders nothing.  The options become kernel-doc arguments the
+# way kerneldoc.py makes them.
+kdoc_check_directives() {
+	local d o where source mode pats p f rst items text bad=0
+	local -a args ids noids pl
+	local -A opt
+
+	while IFS=$'\t' read -r -a d; do
+		where=${d[0]} source=${d[1]}
+		opt=() args=() ids=() noids=() pl=() pats="" mode=all
+		for o in "${d[@]:2}"; do
+			case ${o%%=*} in
+			doc|export|internal|identifiers|no-identifiers|functions) ;;
+			*) printf '%s: kernel-doc:: %s: unknown option :%s:\n' \
+				"$where" "$source" "${o%%=*}"
+			   bad=1 ;;
+			esac
+			opt[${o%%=*}]=${o#*=}
+		done
+		# Same order of precedence as kerneldoc.py.
+		[[ -v opt[functions] ]] && opt[identifiers]=${opt[functions]}
+		if [[ -v opt[export] ]]; then
+			mode=export pats=${opt[export]}
+			args+=(-export)
+		elif [[ -v opt[internal] ]]; then
+			mode=internal pats=${opt[internal]}
+			args+=(-internal)
+		elif [[ -v opt[doc] ]]; then
+			mode=doc
+			args+=(-function "${opt[doc]}")
+		elif [[ -v opt[identifiers] ]]; then
+			read -r -a ids <<< "${opt[identifiers]}"
+			[ ${#ids[@]} -gt 0 ] && mode=identifiers
+			for p in "${ids[@]}"; do args+=(-function "$p"); done
+			[ ${#ids[@]} -eq 0 ] && args+=(-no-doc-sections)
+		fi
+		read -r -a noids <<< "${opt[no-identifiers]:-}"
+		for p in "${noids[@]}"; do args+=(-nosymbol "$p"); done
+		read -r -a pl <<< "$pats"
+		for p in "${pl[@]}"; do
+			while read -r f; do
+				args+=(-export-file "$f")
+			done < <(cd "$src" && compgen -G "$p")
+		done
+
+		where="$where: '.. kernel-doc:: $source"
+		for o in "${d[@]:2}"; do where+=" :${o%%=*}: ${o#*=}"; done
+		where="${where% }'"
+		if ! rst=$(kdoc_render "${args[@]}" "$source"); then
+			printf '%s: kernel-doc failed:\n' "$where"
+			cat "$out/kdoc.err"
+			bad=1
+			continue
+		fi
+		# Documented items are C domain directives; a :doc: section (or
+		# a DOC: section in a whole file) is text.
+		items=$(grep -cE '^\.\. c:[a-z]+::' <<< "$rst")
+		text=$(grep -c '[^[:space:]]' <<< "$rst")
+		case $mode in
+		export|internal) [ "$items" -gt 0 ] ;;
+		*) [ "$text" -gt 0 ] ;;
+		esac || {
+			printf '%s: renders nothing\n' "$where"
+			cat "$out/kdoc.err"
+			bad=1
+		}
+		for p in "${ids[@]}"; do
+			rst=$(kdoc_render -function "$p" "$source") || rst=
+			grep -q '[^[:space:]]' <<< "$rst" || {
+				printf '%s: %s renders nothing\n' "$where" "$p"
+				bad=1
+			}
+		done
+	done < <(kdoc_directives "$@")
+	return $bad
+}
+
+mapfile -t pages < <(git ls-files --cached --others --exclude-standard \
+	-- 'Documentation/*.rst')
+log "kernel-doc directives of ${#pages[@]} pages"
+if [ ${#pages[@]} -gt 0 ]; then
+	kdoc_check_directives "${pages[@]}" > "$out/kernel-doc-directives.txt" ||
+		fail=1
+	cat "$out/kernel-doc-directives.txt"
 fi
 
 for arch in "$@"; do
