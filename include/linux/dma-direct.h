@@ -144,6 +144,8 @@ force_dma_unencrypted(struct device *dev)
  * @is_ram: the range is system RAM, which on 32-bit DMA address
  *	configurations must also lie above min_low_pfn
  *
+ * Context: any context; does not sleep.
+ *
  * Return: true if the whole range lies under the device's streaming mask
  * and bus limit.
  */

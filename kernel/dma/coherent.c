@@ -31,15 +31,32 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+/*
+ * A coherent pool.  Fields marked fixed are set by dma_coherent_create()
+ * before the pool is published (in dev->dma_mem, rmem->priv or
+ * dma_global_pool), never change after that and are read without a lock.
+ */
 struct dma_coherent_mem {
+	/* Write-combined mapping of the pool; fixed. */
 	void		*virt_base;
+	/* DMA address of the pool when not taken from dma-ranges; fixed. */
 	dma_addr_t	device_base;
+	/* First page frame of the pool; fixed. */
 	unsigned long	pfn_base;
+	/* Pages in the pool; fixed. */
 	unsigned long	nr_pages;
+	/* Take the DMA address from the device's dma-ranges; fixed. */
 	bool		use_dev_dma_pfn_offset;
-	int		top_order;	/* order of the root's block */
-	spinlock_t	lock;		/* protects free_order[] */
-	s8		*free_order;	/* the tree; the root is node 1 */
+	/* Order of the root's block; fixed. */
+	int		top_order;
+	/*
+	 * Protects the entries of free_order[]; taken with IRQs off, since
+	 * blocks are taken and given back in any context.  dcm_create()
+	 * fills the tree without it, before the pool is published.
+	 */
+	spinlock_t	lock;
+	/* The tree, root at node 1; pointer fixed, entries under lock. */
+	s8		*free_order;
 };
 
 #define DCM_NONE	(-1)	/* no free block below this node */
@@ -124,11 +141,11 @@ static long dcm_take(struct dma_coherent_mem *mem, int order)
 }
 
 /*
- * Free the aligned block of 2^@order pages at @page: down its one path to
- * its node, and back up.
+ * Give back the aligned block of 2^@order pages at @page: down its one path
+ * to its node, and back up.
  */
-static void dcm_free_block(struct dma_coherent_mem *mem, unsigned long page,
-			   int order)
+static void dcm_give_aligned(struct dma_coherent_mem *mem, unsigned long page,
+			     int order)
 {
 	int node_order = mem->top_order;
 	unsigned long node = 1;
@@ -146,9 +163,9 @@ static void dcm_free_block(struct dma_coherent_mem *mem, unsigned long page,
  * pages from page @start on.  Below the nodes the range covers whole, only
  * those on its two edges are visited.
  */
-static void dcm_assign(struct dma_coherent_mem *mem, unsigned long node,
-		       int order, unsigned long start, unsigned long first,
-		       unsigned long end, bool free)
+static void dcm_mark(struct dma_coherent_mem *mem, unsigned long node,
+		     int order, unsigned long start, unsigned long first,
+		     unsigned long end, bool free)
 {
 	unsigned long span = 1UL << order;
 
@@ -160,13 +177,13 @@ static void dcm_assign(struct dma_coherent_mem *mem, unsigned long node,
 	}
 
 	dcm_push_down(mem, node, order);
-	dcm_assign(mem, 2 * node, order - 1, start, first, end, free);
-	dcm_assign(mem, 2 * node + 1, order - 1, start + span / 2, first, end,
-		   free);
+	dcm_mark(mem, 2 * node, order - 1, start, first, end, free);
+	dcm_mark(mem, 2 * node + 1, order - 1, start + span / 2, first, end,
+		 free);
 	dcm_pull_up(mem, node, order);
 }
 
-/* Free 2^@order pages from @page on. */
+/* Give back 2^@order pages from @page on. */
 static void dcm_give(struct dma_coherent_mem *mem, unsigned long page,
 		     int order)
 {
@@ -183,13 +200,13 @@ static void dcm_give(struct dma_coherent_mem *mem, unsigned long page,
 		      order, page))
 		return;
 	if (IS_ALIGNED(page, 1UL << order))
-		dcm_free_block(mem, page, order);
+		dcm_give_aligned(mem, page, order);
 	else
-		dcm_assign(mem, 1, mem->top_order, 0, page,
-			   page + (1UL << order), true);
+		dcm_mark(mem, 1, mem->top_order, 0, page,
+			 page + (1UL << order), true);
 }
 
-static struct dma_coherent_mem *dcm_alloc(unsigned long nr_pages)
+static struct dma_coherent_mem *dcm_create(unsigned long nr_pages)
 {
 	struct dma_coherent_mem *mem;
 
@@ -207,11 +224,11 @@ static struct dma_coherent_mem *dcm_alloc(unsigned long nr_pages)
 	}
 	spin_lock_init(&mem->lock);
 	mem->free_order[1] = DCM_NONE;
-	dcm_assign(mem, 1, mem->top_order, 0, 0, nr_pages, true);
+	dcm_mark(mem, 1, mem->top_order, 0, 0, nr_pages, true);
 	return mem;
 }
 
-static void dcm_free(struct dma_coherent_mem *mem)
+static void dcm_destroy(struct dma_coherent_mem *mem)
 {
 	kvfree(mem->free_order);
 	kfree(mem);
@@ -231,7 +248,7 @@ dma_coherent_create(phys_addr_t phys, dma_addr_t device_addr, size_t size,
 	if (!vaddr)
 		return ERR_PTR(-EINVAL);
 
-	mem = dcm_alloc(size >> PAGE_SHIFT);
+	mem = dcm_create(size >> PAGE_SHIFT);
 	if (!mem) {
 		memunmap(vaddr);
 		pr_err("Reserved memory: failed to init DMA memory pool at %pa, size %zd MiB\n",
@@ -250,7 +267,7 @@ static void dma_coherent_destroy(struct dma_coherent_mem *mem)
 	if (!mem)
 		return;
 	memunmap(mem->virt_base);
-	dcm_free(mem);
+	dcm_destroy(mem);
 }
 
 static int dma_coherent_assign(struct device *dev,
@@ -284,9 +301,9 @@ static bool dma_coherent_owns(struct dma_coherent_mem *mem, void *vaddr)
 	       (unsigned long)(vaddr - mem->virt_base) < dcm_bytes(mem);
 }
 
-static void *dma_coherent_alloc(struct device *dev,
-				struct dma_coherent_mem *mem, ssize_t size,
-				dma_addr_t *dma_handle)
+static void *dma_coherent_take(struct device *dev,
+			       struct dma_coherent_mem *mem, ssize_t size,
+			       dma_addr_t *dma_handle)
 {
 	unsigned long flags, offset;
 	long page;
@@ -310,8 +327,8 @@ static void *dma_coherent_alloc(struct device *dev,
 	return vaddr;
 }
 
-static int dma_coherent_release(struct dma_coherent_mem *mem, int order,
-				void *vaddr)
+static int dma_coherent_give(struct dma_coherent_mem *mem, int order,
+			     void *vaddr)
 {
 	unsigned long flags;
 
@@ -371,6 +388,8 @@ static int dma_coherent_mmap(struct dma_coherent_mem *mem,
  * memory only, and fails when the memory is used up.  For platform code,
  * usually following the device tree.
  *
+ * Context: process context; sleeps (maps the memory, allocates with
+ * GFP_KERNEL).
  * Return: 0, -EINVAL if @size is 0 or the memory cannot be mapped,
  * -ENOMEM, -ENODEV without a device, or -EBUSY if @dev already has a pool.
  */
@@ -396,6 +415,8 @@ int dma_declare_coherent_memory(struct device *dev, phys_addr_t phys_addr,
  *
  * The pool is unmapped and freed, and @dev left without one.  No buffer
  * of it may be in use any more.
+ *
+ * Context: process context; may sleep (unmaps the memory).
  */
 void dma_release_coherent_memory(struct device *dev)
 {
@@ -415,6 +436,8 @@ void dma_release_coherent_memory(struct device *dev)
  *
  * For the dma_alloc_coherent() implementations.
  *
+ * Context: any context; does not sleep (takes the pool's spinlock with
+ * IRQs off).
  * Return: 0 if @dev has no pool and the caller should allocate elsewhere,
  * 1 if it has one and the caller must return *@ret, even %NULL.
  */
@@ -425,7 +448,7 @@ int dma_alloc_from_dev_coherent(struct device *dev, ssize_t size,
 
 	if (!mem)
 		return 0;
-	*ret = dma_coherent_alloc(dev, mem, size, dma_handle);
+	*ret = dma_coherent_take(dev, mem, size, dma_handle);
 	return 1;
 }
 
@@ -435,12 +458,14 @@ int dma_alloc_from_dev_coherent(struct device *dev, ssize_t size,
  * @order: get_order() of the size the buffer was allocated with
  * @vaddr: the buffer
  *
+ * Context: any context; does not sleep (takes the pool's spinlock with
+ * IRQs off).
  * Return: 1 if @vaddr lies in the pool of @dev and is free now, 0 if the
  * caller should free it some other way.
  */
 int dma_release_from_dev_coherent(struct device *dev, int order, void *vaddr)
 {
-	return dma_coherent_release(dev ? dev->dma_mem : NULL, order, vaddr);
+	return dma_coherent_give(dev ? dev->dma_mem : NULL, order, vaddr);
 }
 
 /**
@@ -452,6 +477,8 @@ int dma_release_from_dev_coherent(struct device *dev, int order, void *vaddr)
  * @ret: where the result is stored: 0, -ENXIO if the window asked for is
  *	not inside the buffer, or the error of remap_pfn_range()
  *
+ * Context: process context, from an mmap handler with the mmap lock held;
+ * may sleep.
  * Return: 1 if @vaddr lies in the pool of @dev and the caller must return
  * *@ret, 0 if the caller should map it some other way.
  */
@@ -472,6 +499,8 @@ static struct dma_coherent_mem *dma_global_pool __ro_after_init;
  * @size: bytes
  * @dma_handle: where the DMA address of the buffer is stored
  *
+ * Context: any context; does not sleep (takes the pool's spinlock with
+ * IRQs off).
  * Return: the zeroed buffer, or %NULL if there is no global pool or it
  * cannot give one.
  */
@@ -480,7 +509,7 @@ void *dma_alloc_from_global_coherent(struct device *dev, ssize_t size,
 {
 	if (!dma_global_pool)
 		return NULL;
-	return dma_coherent_alloc(dev, dma_global_pool, size, dma_handle);
+	return dma_coherent_take(dev, dma_global_pool, size, dma_handle);
 }
 
 /**
@@ -488,11 +517,13 @@ void *dma_alloc_from_global_coherent(struct device *dev, ssize_t size,
  * @order: get_order() of the size the buffer was allocated with
  * @vaddr: the buffer
  *
+ * Context: any context; does not sleep (takes the pool's spinlock with
+ * IRQs off).
  * Return: 1 if @vaddr lies in the global pool and is free now, else 0.
  */
 int dma_release_from_global_coherent(int order, void *vaddr)
 {
-	return dma_coherent_release(dma_global_pool, order, vaddr);
+	return dma_coherent_give(dma_global_pool, order, vaddr);
 }
 
 /**
@@ -502,6 +533,8 @@ int dma_release_from_global_coherent(int order, void *vaddr)
  * @size: size of the buffer
  * @ret: where the result is stored, as for dma_mmap_from_dev_coherent()
  *
+ * Context: process context, from an mmap handler with the mmap lock held;
+ * may sleep.
  * Return: 1 if @vaddr lies in the global pool and the caller must return
  * *@ret, else 0.
  */
@@ -517,6 +550,10 @@ int dma_mmap_from_global_coherent(struct vm_area_struct *vma, void *vaddr,
  *	address, give or take each device's dma-ranges
  * @size: bytes
  *
+ * Called once, at boot, before any device uses the global pool.
+ *
+ * Context: process context; sleeps (maps the memory, allocates with
+ * GFP_KERNEL).
  * Return: 0 or a negative errno.
  */
 int dma_init_global_coherent(phys_addr_t phys_addr, size_t size)
@@ -562,12 +599,18 @@ static struct dma_coherent_mem *rmem_dma_pool(struct reserved_mem *rmem)
 	return mem;
 }
 
+/*
+ * Warn about a device that cannot reach all of the region: its end lies
+ * above the device's limit, or the region lies outside every window of
+ * the device's range map (no DMA address at all).
+ */
 static void rmem_dma_check_reach(struct device *dev,
 				 struct dma_coherent_mem *mem)
 {
-	dma_addr_t last = dma_coherent_dev_base(dev, mem) + dcm_bytes(mem) - 1;
+	u64 limit = min_not_zero(dev->coherent_dma_mask, dev->bus_dma_limit);
+	dma_addr_t base = dma_coherent_dev_base(dev, mem);
 
-	if (last > min_not_zero(dev->coherent_dma_mask, dev->bus_dma_limit))
+	if (base == DMA_MAPPING_ERROR || base + dcm_bytes(mem) - 1 > limit)
 		dev_warn(dev, "reserved memory is beyond device's set DMA address range\n");
 }
 

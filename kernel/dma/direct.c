@@ -25,9 +25,9 @@
  * Remapping and changing the encryption of memory may sleep, so callers that
  * cannot sleep are served from the atomic pools of pool.c.
  */
-#include <kunit/static_stub.h>
 #include <linux/dma-map-ops.h>
 #include <linux/export.h>
+#include <linux/highmem.h>
 #include <linux/memblock.h>	/* max_pfn */
 #include <linux/mm.h>
 #include <linux/pci-p2pdma.h>
@@ -47,33 +47,31 @@
 u64 __ro_after_init zone_dma_limit = DMA_BIT_MASK(24);
 
 /*
- * Test seams (see seams.h).  Without CONFIG_KUNIT they are static, the
- * redirection is empty, and they fold into their callers.
+ * Test seams (see seams.h).  Outside test kernels they are static and the
+ * redirection is empty.
  */
-VISIBLE_IF_KUNIT bool dma_direct_force_decrypted(struct device *dev)
+DMA_SEAM bool dma_direct_force_decrypted(struct device *dev)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_direct_force_decrypted, dev);
+	DMA_SEAM_REDIRECT(dma_direct_force_decrypted, dev);
 	return force_dma_unencrypted(dev);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_direct_force_decrypted);
+DMA_SEAM_EXPORT(dma_direct_force_decrypted);
 
-VISIBLE_IF_KUNIT int dma_direct_set_memory_decrypted(void *vaddr,
-						     unsigned int nr_pages)
+DMA_SEAM int dma_direct_set_memory_decrypted(void *vaddr,
+					     unsigned int nr_pages)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_direct_set_memory_decrypted, vaddr,
-				   nr_pages);
+	DMA_SEAM_REDIRECT(dma_direct_set_memory_decrypted, vaddr, nr_pages);
 	return set_memory_decrypted((unsigned long)vaddr, nr_pages);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_direct_set_memory_decrypted);
+DMA_SEAM_EXPORT(dma_direct_set_memory_decrypted);
 
-VISIBLE_IF_KUNIT int dma_direct_set_memory_encrypted(void *vaddr,
-						     unsigned int nr_pages)
+DMA_SEAM int dma_direct_set_memory_encrypted(void *vaddr,
+					     unsigned int nr_pages)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_direct_set_memory_encrypted, vaddr,
-				   nr_pages);
+	DMA_SEAM_REDIRECT(dma_direct_set_memory_encrypted, vaddr, nr_pages);
 	return set_memory_encrypted((unsigned long)vaddr, nr_pages);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_direct_set_memory_encrypted);
+DMA_SEAM_EXPORT(dma_direct_set_memory_encrypted);
 
 /*
  * DMA address of memory allocated for @dev: memory shared in the clear is
@@ -91,7 +89,7 @@ static struct page *dma_direct_page_of(struct device *dev, dma_addr_t dma)
 	return pfn_to_page(PHYS_PFN(dma_to_phys(dev, dma)));
 }
 
-/* Inlined: out of line it costs a call on every allocation. */
+/* Every allocation passes here (alloc_free rows of make bench). */
 static __always_inline dma_addr_t
 dma_direct_page_to_dma(struct device *dev, struct page *page)
 {
@@ -107,6 +105,8 @@ static u64 dma_direct_coherent_limit(struct device *dev)
 /**
  * dma_direct_get_required_mask() - mask that reaches all of RAM
  * @dev: the device
+ *
+ * Context: any context; does not sleep.
  *
  * Return: the smallest mask of the form 2^n - 1 that covers the DMA address
  * of the last byte of RAM.
@@ -128,6 +128,8 @@ u64 dma_direct_get_required_mask(struct device *dev)
  * @dev: the device
  * @phys: physical address of the first byte
  * @size: length in bytes
+ *
+ * Context: any context; does not sleep.
  *
  * Return: true if the DMA address of the whole range lies under the
  * device's coherent mask and bus limit.
@@ -349,7 +351,28 @@ static bool dma_direct_wants_cookie(struct device *dev, unsigned long attrs)
 	       !dma_direct_force_decrypted(dev) && !is_swiotlb_for_alloc(dev);
 }
 
-/* Out of line, so its registers do not burden dma_direct_alloc()'s. */
+/*
+ * Zero highmem pages one temporary mapping at a time, and write the zeroes
+ * out to memory for a device that does not snoop caches.
+ */
+static void dma_direct_zero_highmem(struct device *dev, struct page *page,
+				    size_t size)
+{
+	unsigned long i;
+
+	for (i = 0; i < PFN_UP(size); i++)
+		clear_highpage(page + i);
+	if (!dev_is_dma_coherent(dev))
+		arch_sync_dma_for_device(page_to_phys(page), size,
+					 DMA_TO_DEVICE);
+}
+
+/*
+ * The buffer is zeroed like every other coherent buffer, so that no stale
+ * kernel data reaches the device or a user mapping of it.  Kept out of
+ * dma_direct_alloc(): the common path there gets no spills from it
+ * (alloc_free rows of make bench).
+ */
 static noinline void *dma_direct_alloc_cookie(struct device *dev, size_t size,
 					      dma_addr_t *dma, gfp_t gfp)
 {
@@ -359,13 +382,11 @@ static noinline void *dma_direct_alloc_cookie(struct device *dev, size_t size,
 	if (!page)
 		return NULL;
 
-	/*
-	 * Zero it like every other coherent buffer, then write the linear
-	 * alias out of the caches so no dirty line can land on the device's
-	 * data later.
-	 */
-	if (!PageHighMem(page)) {
+	if (PageHighMem(page)) {
+		dma_direct_zero_highmem(dev, page, size);
+	} else {
 		memset(page_address(page), 0, size);
+		/* No dirty line of the linear alias may land on device data. */
 		arch_dma_prep_coherent(page, size);
 	}
 	*dma = dma_direct_page_to_dma(dev, page);
@@ -398,6 +419,13 @@ static void *dma_direct_remap(struct device *dev, struct page *page,
  * @gfp: allocation flags; without __GFP_DIRECT_RECLAIM, buffers that need
  *	remapping or decryption come from the atomic pools
  * @attrs: DMA_ATTR_* flags
+ *
+ * Context: process context if @gfp allows blocking; may sleep then
+ * (allocation, remapping, decryption).  Any context otherwise: a buffer that
+ * needs remapping or decryption comes from the atomic pools, and the call
+ * does not sleep - except for a device with a restricted swiotlb pool,
+ * which is never served from the atomic pools, or on an architecture whose
+ * arch_dma_set_uncached() sleeps (openrisc).
  *
  * Return: the kernel address of the zeroed buffer (with
  * DMA_ATTR_NO_KERNEL_MAPPING possibly an opaque cookie instead), or %NULL.
@@ -458,7 +486,6 @@ void *dma_direct_alloc(struct device *dev, size_t size, dma_addr_t *dma,
 			return NULL;
 	}
 
-	/* memset() returns @vaddr: no register needs to keep it meanwhile. */
 	vaddr = memset(vaddr, 0, size);
 
 	if (uncached) {
@@ -488,13 +515,17 @@ release_backing:
  * @attrs: attributes passed at allocation
  *
  * Memory that cannot be encrypted again is leaked, not freed.
+ *
+ * Context: process context; may sleep (vunmap(), encryption, and an
+ * architecture's arch_dma_clear_uncached()).  Must not be called with
+ * interrupts disabled: dma_free_attrs() warns.
  */
 void dma_direct_free(struct device *dev, size_t size, void *vaddr,
 		     dma_addr_t dma, unsigned long attrs)
 {
 	/*
 	 * @size stays as the caller gave it: the page count of every callee
-	 * rounds it up, so aligning it here would only cost instructions.
+	 * rounds it up.
 	 */
 	if (dma_direct_wants_cookie(dev, attrs)) {
 		/* @vaddr is the struct page of the buffer. */
@@ -535,6 +566,11 @@ void dma_direct_free(struct device *dev, size_t size, void *vaddr,
  * The pages are addressable by @dev, zeroed, and in the linear map (never
  * highmem).  The caller does its own cache maintenance.
  *
+ * Context: process context if @gfp allows blocking; may sleep then.  Any
+ * context otherwise: pages that need decryption come from the atomic pools,
+ * and the call does not sleep - except for a device with a restricted
+ * swiotlb pool, which is never served from the atomic pools.
+ *
  * Return: the first page, or %NULL.
  */
 struct page *dma_direct_alloc_pages(struct device *dev,
@@ -568,6 +604,9 @@ struct page *dma_direct_alloc_pages(struct device *dev,
  * @page: first page returned at allocation
  * @dma: DMA address returned at allocation
  * @dir: direction passed at allocation; unused
+ *
+ * Context: process context; may sleep (the pages may have to be encrypted
+ * again).
  */
 void dma_direct_free_pages(struct device *dev, size_t size,
 			   struct page *page, dma_addr_t dma,
@@ -575,12 +614,13 @@ void dma_direct_free_pages(struct device *dev, size_t size,
 {
 	size = PAGE_ALIGN(size);
 	/*
-	 * Only dma_direct_alloc_pages() for memory shared in the clear takes
-	 * pages from a pool; only the page is known, and the pool may have
-	 * handed out an alias of it.
+	 * Whether the pages came from an atomic pool is decided by where they
+	 * lie, not by the device: whether it needs decrypted memory can change
+	 * between allocation and free (with its coherent mask, on an SME
+	 * host).  Only the page is known, and the pool may have handed out an
+	 * alias of it.
 	 */
 	if (IS_ENABLED(CONFIG_DMA_COHERENT_POOL) &&
-	    dma_direct_force_decrypted(dev) &&
 	    dma_free_page_from_pool(dev, page, size))
 		return;
 	if (dma_direct_encrypt(dev, page_address(page), size))
@@ -600,6 +640,8 @@ void dma_direct_free_pages(struct device *dev, size_t size,
  * The buffer is out of the device's reach, or it shares cache lines with
  * other kmalloc data on a non-coherent device: bounce it through swiotlb
  * if there is a pool.  PCI peer-to-peer pages cannot be bounced.
+ *
+ * Context: any context; does not sleep.
  *
  * Return: the DMA address of the bounce slot, or %DMA_MAPPING_ERROR.
  */
@@ -633,6 +675,8 @@ dma_addr_t dma_direct_map_slow(struct device *dev, struct page *page,
  * Each entry is copied out to its bounce slot, if it has one, and then
  * cleaned from the caches; the cleaning of all entries is waited for once.
  * Entries that carry a PCI bus address are not CPU memory: skipped.
+ *
+ * Context: any context; does not sleep.
  */
 void dma_direct_sync_sg_for_device(struct device *dev,
 				   struct scatterlist *sgl, int nents,
@@ -664,9 +708,12 @@ void dma_direct_sync_sg_for_device(struct device *dev,
  * First half of handing a scatterlist back to a non-coherent device's
  * CPU: start invalidating every entry, then wait once.  Copies out of
  * bounce buffers must come after this, or they could read stale lines.
+ * Each entry is invalidated over the length that the caller's bounce copy
+ * uses: the mapped length on unmap, the entry's own length on a sync.
  */
 static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
-				int nents, enum dma_data_direction dir)
+				int nents, enum dma_data_direction dir,
+				bool unmap)
 {
 	struct scatterlist *sg;
 	int n;
@@ -684,7 +731,8 @@ static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
 			if (sg_dma_is_bus_address(sg))
 				continue;
 			pa = dma_to_phys(dev, sg_dma_address(sg));
-			arch_sync_dma_batch_for_cpu(pa, sg_dma_len(sg), dir);
+			arch_sync_dma_batch_for_cpu(pa, unmap ? sg_dma_len(sg) :
+						    sg->length, dir);
 		}
 		arch_sync_dma_batch_flush();
 	}
@@ -710,6 +758,8 @@ static void dma_direct_sg_copy_for_cpu(struct device *dev, phys_addr_t pa,
  *
  * Like dma_direct_sync_single_for_cpu() on each entry, with the cache
  * maintenance of all entries waited for once, before any bounce copy.
+ *
+ * Context: any context; does not sleep.
  */
 void dma_direct_sync_sg_for_cpu(struct device *dev,
 				struct scatterlist *sgl, int nents,
@@ -719,7 +769,7 @@ void dma_direct_sync_sg_for_cpu(struct device *dev,
 	int n;
 
 	if (!dev_is_dma_coherent(dev))
-		dma_direct_sg_inval(dev, sgl, nents, dir);
+		dma_direct_sg_inval(dev, sgl, nents, dir, false);
 	for_each_sg(sgl, sg, nents, n) {
 		if (sg_dma_is_bus_address(sg))
 			continue;
@@ -740,6 +790,8 @@ void dma_direct_sync_sg_for_cpu(struct device *dev,
  * Entries that carry a PCI bus address were not mapped by us; they only
  * lose their mark.  Like dma_direct_unmap_page() on each entry otherwise,
  * with the cache maintenance of all entries waited for once.
+ *
+ * Context: any context; does not sleep.
  */
 void dma_direct_unmap_sg(struct device *dev,
 			 struct scatterlist *sgl, int nents,
@@ -750,7 +802,7 @@ void dma_direct_unmap_sg(struct device *dev,
 	int n;
 
 	if (cpu_sync && !dev_is_dma_coherent(dev))
-		dma_direct_sg_inval(dev, sgl, nents, dir);
+		dma_direct_sg_inval(dev, sgl, nents, dir, true);
 
 	for_each_sg(sgl, sg, nents, n) {
 		phys_addr_t pa;
@@ -799,6 +851,8 @@ static int dma_direct_map_p2p(struct device *dev, struct scatterlist *sg,
  * waited for once at the end.  If one fails, those mapped before it are
  * unmapped again, without cache maintenance since the device never saw
  * them.
+ *
+ * Context: any context; does not sleep.
  *
  * Return: @nents, -EIO if an entry could not be mapped, or -EREMOTEIO if a
  * peer-to-peer entry is not reachable.
@@ -858,6 +912,8 @@ unmap_mapped:
  * MMIO is reached at its physical address, without offset, bouncing or
  * cache maintenance.
  *
+ * Context: any context; does not sleep.
+ *
  * Return: @paddr, or %DMA_MAPPING_ERROR if the device cannot reach it.
  */
 dma_addr_t dma_direct_map_resource(struct device *dev,
@@ -886,6 +942,9 @@ dma_addr_t dma_direct_map_resource(struct device *dev,
  * @size: size of the buffer
  * @attrs: attributes of the buffer; unused
  *
+ * Context: process context; may sleep (the table is allocated with
+ * %GFP_KERNEL).
+ *
  * Return: 0, or the error of sg_alloc_table().
  */
 int dma_direct_get_sgtable(struct device *dev,
@@ -905,6 +964,8 @@ int dma_direct_get_sgtable(struct device *dev,
  * dma_direct_can_mmap() - can coherent buffers of @dev be mapped to users?
  * @dev: the device
  *
+ * Context: any context; does not sleep.
+ *
  * Return: true if @dev is coherent or the architecture can give user space
  * an uncached mapping.
  */
@@ -923,6 +984,9 @@ bool dma_direct_can_mmap(struct device *dev)
  * @dma: DMA address of the buffer
  * @size: size of the buffer
  * @attrs: attributes of the buffer
+ *
+ * Context: process context, from an ->mmap() handler with the mmap lock
+ * held; may sleep (page tables are allocated).
  *
  * Return: 0, -ENXIO if the window asked for is not inside the buffer, or the
  * error of remap_pfn_range().
@@ -961,6 +1025,8 @@ int dma_direct_mmap(struct device *dev,
  * Every architecture must satisfy 32-bit masks, by a ZONE_DMA32 or by not
  * having memory above 4 GiB.  A smaller mask must still reach all of
  * ZONE_DMA, or all of RAM if that is smaller.
+ *
+ * Context: any context; does not sleep.
  *
  * Return: 1 if @mask is usable, 0 if not.
  */
@@ -1015,6 +1081,9 @@ static int dma_direct_ram_block_mapped(unsigned long start_pfn,
  * dma_direct_all_ram_mapped() - does @dev's range map cover all RAM?
  * @dev: the device
  *
+ * Context: any context; does not sleep (the walk of the RAM resources
+ * takes a read lock that spins).
+ *
  * Return: true if every page of system RAM has a DMA address for @dev.
  */
 bool dma_direct_all_ram_mapped(struct device *dev)
@@ -1030,6 +1099,8 @@ bool dma_direct_all_ram_mapped(struct device *dev)
 /**
  * dma_direct_max_mapping_size() - largest streaming mapping of @dev
  * @dev: the device
+ *
+ * Context: any context; does not sleep.
  *
  * Return: the swiotlb limit if buffers of @dev may be bounced (bouncing
  * forced, or the device cannot reach all memory), else %SIZE_MAX.
@@ -1049,6 +1120,8 @@ size_t dma_direct_max_mapping_size(struct device *dev)
  * @dev: the device
  * @dma: a mapped DMA address
  *
+ * Context: any context; does not sleep.
+ *
  * Return: true if @dev needs cache maintenance or @dma was bounced.
  */
 bool dma_direct_need_sync(struct device *dev, dma_addr_t dma)
@@ -1067,6 +1140,9 @@ bool dma_direct_need_sync(struct device *dev, dma_addr_t dma)
  *
  * For platforms whose firmware cannot describe the offset with
  * "dma-ranges".  A driver calling this is a bug.
+ *
+ * Context: process context, while the device is set up; may sleep (the map
+ * is allocated with %GFP_KERNEL).
  *
  * Return: 0 (also when the offset is zero, which needs no map), -EINVAL if
  * @dev already has a map, -ENOMEM if none could be allocated.

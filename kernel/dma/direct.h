@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * DMA direct mapping: the streaming fast paths, inlined into the DMA API
- * wrappers of kernel/dma/mapping.c, and the prototypes they share with
- * kernel/dma/direct.c.
+ * wrappers of kernel/dma/mapping.c (map_unmap and sync rows of make bench),
+ * and the prototypes they share with kernel/dma/direct.c.
  */
 #ifndef _KERNEL_DMA_DIRECT_INTERNAL_H
 #define _KERNEL_DMA_DIRECT_INTERNAL_H
@@ -107,7 +107,8 @@ dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
 
 /*
  * The common case, a buffer the device can reach where it is, stays inline
- * and short; bouncing, refusing and warning live in dma_direct_map_slow().
+ * and short (map_unmap and map_unmap_sg rows of make bench); bouncing,
+ * refusing and warning live in dma_direct_map_slow().
  * With @batch the cache maintenance is only started: the caller waits for
  * it with arch_sync_dma_batch_flush() (scatterlists).
  */

@@ -8,7 +8,6 @@
  * (see remap.c), and that a page allocated for dma_alloc_pages() can be
  * mapped with the device's own ->map_page() method.
  */
-#include <kunit/static_stub.h>
 #include <linux/dma-map-ops.h>
 #include <linux/iommu-dma.h>
 #include <linux/mm.h>
@@ -29,12 +28,12 @@ static struct page *dma_common_vaddr_to_page(const void *vaddr)
  * Test seam: the only way dma_common_get_sgtable() can fail, which KUnit
  * provokes by replacing this function.
  */
-VISIBLE_IF_KUNIT int dma_common_alloc_sgtable(struct sg_table *sgt)
+DMA_SEAM int dma_common_alloc_sgtable(struct sg_table *sgt)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_common_alloc_sgtable, sgt);
+	DMA_SEAM_REDIRECT(dma_common_alloc_sgtable, sgt);
 	return sg_alloc_table(sgt, 1, GFP_KERNEL);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_common_alloc_sgtable);
+DMA_SEAM_EXPORT(dma_common_alloc_sgtable);
 
 /**
  * dma_common_get_sgtable() - describe a coherent buffer as a scatterlist
@@ -48,6 +47,9 @@ EXPORT_SYMBOL_IF_KUNIT(dma_common_alloc_sgtable);
  *
  * The buffer must be physically contiguous: the table gets a single entry
  * covering PAGE_ALIGN(@size) bytes from the first page.
+ *
+ * Context: process context; may sleep (the table is allocated with
+ * %GFP_KERNEL).
  *
  * Return: 0 on success or the error of sg_alloc_table().
  */
@@ -87,6 +89,9 @@ static bool dma_common_mmap_fits(struct vm_area_struct *vma,
  * Buffers from the device's coherent pool are handed to the pool.  Others
  * must be physically contiguous.  The page protection follows the device's
  * coherence and @attrs (see dma_pgprot()).
+ *
+ * Context: process context, from an ->mmap() handler with the mmap lock
+ * held; may sleep (page tables are allocated).
  *
  * Return: 0 on success, -ENXIO if the window asked for does not lie within
  * the buffer or there is no MMU, or the error of remap_pfn_range().
@@ -158,6 +163,10 @@ static void dma_common_unmap_buffer(struct device *dev, dma_addr_t dma,
  * page allocator otherwise, are zeroed over their whole page-aligned size and
  * are then mapped for @dev without cache maintenance.
  *
+ * Context: process context if @gfp allows blocking; may sleep then.  Any
+ * context otherwise, and does not sleep: CMA is skipped, and the mapping
+ * never sleeps.
+ *
  * Return: the first page of the buffer, or %NULL if no memory could be had
  * or the mapping failed (the memory is then freed again).
  */
@@ -194,6 +203,8 @@ struct page *dma_common_alloc_pages(struct device *dev,
  *
  * The mapping is removed first, so the device can no longer reach the pages
  * when they go back to the allocator.
+ *
+ * Context: any context; does not sleep.
  */
 void dma_common_free_pages(struct device *dev, size_t size,
 			   struct page *page, dma_addr_t dma,

@@ -14,16 +14,12 @@
  * no memory would only be filled from a lower zone, duplicating that
  * zone's pool, so it is not created.  A request goes to the pool of its
  * zone first, then to the pools of lower zones: memory a lower zone holds
- * is in reach of every device that can use the higher zone.  (Both follow
- * the fixes made after 6.12, "dma/pool: Avoid allocating redundant pools"
- * and "dma/pool: Improve pool lookup"; 6.12 makes all three pools and
- * walks them in a fixed order.)
+ * is in reach of every device that can use the higher zone.
  *
  * Pools grow and never shrink.  When an allocation leaves a pool short of
  * its target size, a work item adds memory from process context, where the
  * page allocator, vmap and set_memory_decrypted() may sleep.
  */
-#include <kunit/static_stub.h>
 #include <linux/cma.h>
 #include <linux/debugfs.h>
 #include <linux/dma-direct.h>
@@ -38,65 +34,68 @@
 #include "seams.h"
 
 /* Pools from the lowest zone up; a request may fall back to lower ones. */
-enum dma_pool_id {
-	DMA_POOL_DMA,
-	DMA_POOL_DMA32,
-	DMA_POOL_KERNEL,
-	DMA_POOL_COUNT,
+enum atomic_pool_id {
+	ATOMIC_POOL_DMA,
+	ATOMIC_POOL_DMA32,
+	ATOMIC_POOL_KERNEL,
+	ATOMIC_POOL_COUNT,
 };
 
-static const gfp_t dma_pool_zone[DMA_POOL_COUNT] = {
-	[DMA_POOL_DMA]		= GFP_DMA,
-	[DMA_POOL_DMA32]	= GFP_DMA32,
-	[DMA_POOL_KERNEL]	= 0,
+static const gfp_t atomic_pool_zone[ATOMIC_POOL_COUNT] = {
+	[ATOMIC_POOL_DMA]		= GFP_DMA,
+	[ATOMIC_POOL_DMA32]	= GFP_DMA32,
+	[ATOMIC_POOL_KERNEL]	= 0,
 };
 
-static const char * const dma_pool_debugfs_name[DMA_POOL_COUNT] = {
-	[DMA_POOL_DMA]		= "pool_size_dma",
-	[DMA_POOL_DMA32]	= "pool_size_dma32",
-	[DMA_POOL_KERNEL]	= "pool_size_kernel",
+static const char * const atomic_pool_debugfs_name[ATOMIC_POOL_COUNT] = {
+	[ATOMIC_POOL_DMA]		= "pool_size_dma",
+	[ATOMIC_POOL_DMA32]	= "pool_size_dma32",
+	[ATOMIC_POOL_KERNEL]	= "pool_size_kernel",
 };
 
-/* The last slot stays empty: DMA_POOL_COUNT ends every route below. */
-static struct gen_pool *dma_pools[DMA_POOL_COUNT + 1] __ro_after_init;
+/* The last slot stays empty: ATOMIC_POOL_COUNT ends every route below. */
+static struct gen_pool *atomic_pools[ATOMIC_POOL_COUNT + 1] __ro_after_init;
 
 /*
  * The pools a request for each zone tries, in order, ending in
- * DMA_POOL_COUNT: the pools of that zone and the zones below it, from the
+ * ATOMIC_POOL_COUNT: the pools of that zone and the zones below it, from the
  * top down, or if none of them exists, the pools above it.  Fixed once the
  * pools are made, so that an allocation never looks at a missing one.
  */
-static u8 dma_pool_routes[DMA_POOL_COUNT][DMA_POOL_COUNT + 1] __ro_after_init = {
+static u8 atomic_pool_routes[ATOMIC_POOL_COUNT][ATOMIC_POOL_COUNT + 1]
+	__ro_after_init = {
 	/* Empty until the pools are made. */
-	[0 ... DMA_POOL_COUNT - 1] = { [0 ... DMA_POOL_COUNT] = DMA_POOL_COUNT },
+	[0 ... ATOMIC_POOL_COUNT - 1] = {
+		[0 ... ATOMIC_POOL_COUNT] = ATOMIC_POOL_COUNT
+	},
 };
 
 /* Bytes added to each pool since boot, as debugfs shows them. */
-static unsigned long dma_pool_bytes[DMA_POOL_COUNT];
+static unsigned long atomic_pool_bytes[ATOMIC_POOL_COUNT];
 
 /*
  * Free memory each pool should keep: the coherent_pool= size, or by default
  * 128 KiB per GiB of RAM, at least 128 KiB and at most the largest block
  * of the page allocator.  A pool starts this large.
  */
-static size_t dma_pool_target;
+static size_t atomic_pool_target;
 
-static struct work_struct dma_pool_refill_work;
+static struct work_struct atomic_pool_refill_work;
 
-static int __init dma_pool_parse_size(char *arg)
+static int __init atomic_pool_parse_size(char *arg)
 {
-	dma_pool_target = memparse(arg, &arg);
+	atomic_pool_target = memparse(arg, &arg);
 	return 0;
 }
-early_param("coherent_pool", dma_pool_parse_size);
+early_param("coherent_pool", atomic_pool_parse_size);
 
-static unsigned int dma_pool_id_of(gfp_t gfp)
+static unsigned int atomic_pool_id_of(gfp_t gfp)
 {
 	if (IS_ENABLED(CONFIG_ZONE_DMA32) && (gfp & GFP_DMA32))
-		return DMA_POOL_DMA32;
+		return ATOMIC_POOL_DMA32;
 	if (IS_ENABLED(CONFIG_ZONE_DMA) && (gfp & GFP_DMA))
-		return DMA_POOL_DMA;
-	return DMA_POOL_KERNEL;
+		return ATOMIC_POOL_DMA;
+	return ATOMIC_POOL_KERNEL;
 }
 
 /**
@@ -105,30 +104,31 @@ static unsigned int dma_pool_id_of(gfp_t gfp)
  *
  * A test seam: a KUnit suite may make a pool look missing.
  *
+ * Context: any context.
  * Return: the pool, or %NULL if there is none for that zone.
  */
-VISIBLE_IF_KUNIT struct gen_pool *dma_atomic_pool_for_zone(gfp_t zone)
+DMA_SEAM struct gen_pool *dma_atomic_pool_for_zone(gfp_t zone)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_for_zone, zone);
-	return dma_pools[dma_pool_id_of(zone)];
+	DMA_SEAM_REDIRECT(dma_atomic_pool_for_zone, zone);
+	return atomic_pools[atomic_pool_id_of(zone)];
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_for_zone);
+DMA_SEAM_EXPORT(dma_atomic_pool_for_zone);
 
 /*
- * The pool @id.  With KUnit, through the seam by which a test may hide a
- * pool; without, the seam would be the same load behind two table lookups
- * that every atomic allocation and coherent free would pay for.
+ * The pool @id.  In test kernels, through the seam by which a test may
+ * hide a pool; elsewhere the seam would be the same load behind two table
+ * lookups that every atomic allocation and coherent free would pay for.
  */
-static __always_inline struct gen_pool *dma_pool_get(unsigned int id)
+static __always_inline struct gen_pool *atomic_pool_get(unsigned int id)
 {
-	if (IS_ENABLED(CONFIG_KUNIT))
-		return id < DMA_POOL_COUNT ?
-			dma_atomic_pool_for_zone(dma_pool_zone[id]) : NULL;
-	return dma_pools[id];
+	if (IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS))
+		return id < ATOMIC_POOL_COUNT ?
+			dma_atomic_pool_for_zone(atomic_pool_zone[id]) : NULL;
+	return atomic_pools[id];
 }
 
 /* Can the CMA area give memory of the zone @gfp asks for? */
-static bool dma_pool_cma_suits(gfp_t gfp)
+static bool atomic_pool_cma_suits(gfp_t gfp)
 {
 	struct cma *area = dev_get_cma_area(NULL);
 	phys_addr_t last;
@@ -137,10 +137,10 @@ static bool dma_pool_cma_suits(gfp_t gfp)
 		return false;
 	/* An area never straddles zones, so its last byte places all of it. */
 	last = cma_get_base(area) + cma_get_size(area) - 1;
-	switch (dma_pool_id_of(gfp)) {
-	case DMA_POOL_DMA:
+	switch (atomic_pool_id_of(gfp)) {
+	case ATOMIC_POOL_DMA:
 		return last <= zone_dma_limit;
-	case DMA_POOL_DMA32:
+	case ATOMIC_POOL_DMA32:
 		return last <= max_t(u64, zone_dma_limit, DMA_BIT_MASK(32));
 	default:
 		return true;
@@ -156,19 +156,20 @@ static bool dma_pool_cma_suits(gfp_t gfp)
  * page allocator, quietly: a failure only makes the caller try a smaller
  * block.  A test seam, to make it fail.
  *
+ * Context: process context; may sleep.
  * Return: the first page, or %NULL.
  */
-VISIBLE_IF_KUNIT
+DMA_SEAM
 struct page *dma_atomic_pool_alloc_pages(gfp_t gfp, unsigned int order)
 {
 	struct page *page = NULL;
 
-	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_alloc_pages, gfp, order);
-	if (dma_pool_cma_suits(gfp))
+	DMA_SEAM_REDIRECT(dma_atomic_pool_alloc_pages, gfp, order);
+	if (atomic_pool_cma_suits(gfp))
 		page = dma_alloc_from_contiguous(NULL, 1UL << order, order, true);
 	return page ?: alloc_pages(gfp | __GFP_NOWARN, order);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_alloc_pages);
+DMA_SEAM_EXPORT(dma_atomic_pool_alloc_pages);
 
 /**
  * dma_atomic_pool_free_pages() - give back a block of pages
@@ -176,15 +177,17 @@ EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_alloc_pages);
  * @order: size of the block
  *
  * A test seam, to see which blocks an expansion gives back.
+ *
+ * Context: process context; does not sleep.
  */
-VISIBLE_IF_KUNIT void dma_atomic_pool_free_pages(struct page *page,
-						 unsigned int order)
+DMA_SEAM void dma_atomic_pool_free_pages(struct page *page,
+					 unsigned int order)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_free_pages, page, order);
+	DMA_SEAM_REDIRECT(dma_atomic_pool_free_pages, page, order);
 	if (!dma_release_from_contiguous(NULL, page, 1UL << order))
 		__free_pages(page, order);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_free_pages);
+DMA_SEAM_EXPORT(dma_atomic_pool_free_pages);
 
 /**
  * dma_atomic_pool_set_decrypted() - share a block of pages with the host
@@ -194,16 +197,17 @@ EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_free_pages);
  * Pool memory is decrypted once, when it joins a pool, and stays so:
  * pools never shrink.  A test seam, to make it fail.
  *
+ * Context: process context; may sleep.
  * Return: 0 or a negative errno, after which the pages' state is unknown.
  */
-VISIBLE_IF_KUNIT int dma_atomic_pool_set_decrypted(struct page *page,
-						   unsigned int order)
+DMA_SEAM int dma_atomic_pool_set_decrypted(struct page *page,
+					   unsigned int order)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_set_decrypted, page, order);
+	DMA_SEAM_REDIRECT(dma_atomic_pool_set_decrypted, page, order);
 	return set_memory_decrypted((unsigned long)page_address(page),
 				    1 << order);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_set_decrypted);
+DMA_SEAM_EXPORT(dma_atomic_pool_set_decrypted);
 
 /**
  * dma_atomic_pool_set_encrypted() - make a block of pages private again
@@ -212,16 +216,17 @@ EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_set_decrypted);
  *
  * A test seam, to make it fail.
  *
+ * Context: process context; may sleep.
  * Return: 0 or a negative errno; the pages must then never be reused.
  */
-VISIBLE_IF_KUNIT int dma_atomic_pool_set_encrypted(struct page *page,
-						   unsigned int order)
+DMA_SEAM int dma_atomic_pool_set_encrypted(struct page *page,
+					   unsigned int order)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_set_encrypted, page, order);
+	DMA_SEAM_REDIRECT(dma_atomic_pool_set_encrypted, page, order);
 	return set_memory_encrypted((unsigned long)page_address(page),
 				    1 << order);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_set_encrypted);
+DMA_SEAM_EXPORT(dma_atomic_pool_set_encrypted);
 
 /**
  * dma_atomic_pool_add_chunk() - hand prepared memory to a pool
@@ -232,21 +237,21 @@ EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_set_encrypted);
  *
  * A test seam, to make it fail.
  *
+ * Context: process context; may sleep.
  * Return: 0 or a negative errno.
  */
-VISIBLE_IF_KUNIT int dma_atomic_pool_add_chunk(struct gen_pool *pool,
-					       void *vaddr, struct page *page,
-					       size_t size)
+DMA_SEAM int dma_atomic_pool_add_chunk(struct gen_pool *pool,
+				       void *vaddr, struct page *page,
+				       size_t size)
 {
-	KUNIT_STATIC_STUB_REDIRECT(dma_atomic_pool_add_chunk, pool, vaddr, page,
-				   size);
+	DMA_SEAM_REDIRECT(dma_atomic_pool_add_chunk, pool, vaddr, page, size);
 	return gen_pool_add_virt(pool, (unsigned long)vaddr,
 				 page_to_phys(page), size, NUMA_NO_NODE);
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_add_chunk);
+DMA_SEAM_EXPORT(dma_atomic_pool_add_chunk);
 
 /* The largest block up to @order that can be had, stepping down to 0. */
-static struct page *dma_pool_get_block(gfp_t gfp, unsigned int *order)
+static struct page *atomic_pool_get_block(gfp_t gfp, unsigned int *order)
 {
 	struct page *page;
 
@@ -262,7 +267,7 @@ static struct page *dma_pool_get_block(gfp_t gfp, unsigned int *order)
  * The address pool users get: where the architecture cannot make the
  * linear map uncached, an uncached (and decrypted) alias in vmalloc space.
  */
-static void *dma_pool_map(struct page *page, size_t size)
+static void *atomic_pool_map(struct page *page, size_t size)
 {
 	pgprot_t prot = pgprot_decrypted(pgprot_dmacoherent(PAGE_KERNEL));
 
@@ -272,7 +277,7 @@ static void *dma_pool_map(struct page *page, size_t size)
 					   __builtin_return_address(0));
 }
 
-static void dma_pool_unmap(void *vaddr, size_t size)
+static void atomic_pool_unmap(void *vaddr, size_t size)
 {
 	if (IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
 		dma_common_free_remap(vaddr, size);
@@ -289,15 +294,13 @@ static void dma_pool_unmap(void *vaddr, size_t size)
  * if needed and added to @pool.  Every failure gives the pages back, to CMA
  * or the page allocator, whichever they came from, except when their
  * encryption state is unknown or cannot be restored: those are leaked on
- * purpose, because shared memory must never be reused as private.  (6.12
- * leaks them on other failures too unless DMA_DIRECT_REMAP is set, the bug
- * "dma-pool: fix page leak in atomic_pool_expand() cleanup" fixed later.)
- * May sleep.
+ * purpose, because shared memory must never be reused as private.
  *
+ * Context: process context; may sleep.
  * Return: bytes added, or a negative errno.
  */
-VISIBLE_IF_KUNIT long dma_atomic_pool_expand(struct gen_pool *pool,
-					     size_t size, gfp_t gfp)
+DMA_SEAM long dma_atomic_pool_expand(struct gen_pool *pool,
+				     size_t size, gfp_t gfp)
 {
 	unsigned int order = min_t(unsigned int, get_order(size),
 				   MAX_PAGE_ORDER);
@@ -305,7 +308,7 @@ VISIBLE_IF_KUNIT long dma_atomic_pool_expand(struct gen_pool *pool,
 	void *vaddr;
 	int err;
 
-	page = dma_pool_get_block(gfp, &order);
+	page = atomic_pool_get_block(gfp, &order);
 	if (!page)
 		return -ENOMEM;
 	size = PAGE_SIZE << order;
@@ -317,7 +320,7 @@ VISIBLE_IF_KUNIT long dma_atomic_pool_expand(struct gen_pool *pool,
 	if (err)
 		goto leak_pages;
 
-	vaddr = dma_pool_map(page, size);
+	vaddr = atomic_pool_map(page, size);
 	if (!vaddr) {
 		err = -ENOMEM;
 		goto encrypt_pages;
@@ -329,7 +332,7 @@ VISIBLE_IF_KUNIT long dma_atomic_pool_expand(struct gen_pool *pool,
 	return size;
 
 unmap_pages:
-	dma_pool_unmap(vaddr, size);
+	atomic_pool_unmap(vaddr, size);
 encrypt_pages:
 	if (dma_atomic_pool_set_encrypted(page, order))
 		goto leak_pages;
@@ -341,33 +344,33 @@ leak_pages:
 			    size >> 10);
 	return err;
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_atomic_pool_expand);
+DMA_SEAM_EXPORT(dma_atomic_pool_expand);
 
 /* Grow a pool that has fallen short of its target. */
-static void dma_pool_refill(unsigned int id)
+static void atomic_pool_refill(unsigned int id)
 {
-	struct gen_pool *pool = dma_pools[id];
+	struct gen_pool *pool = atomic_pools[id];
 	long added;
 
-	if (!pool || gen_pool_avail(pool) >= dma_pool_target)
+	if (!pool || gen_pool_avail(pool) >= atomic_pool_target)
 		return;
 	/* Doubling keeps the number of refills logarithmic in the demand. */
 	added = dma_atomic_pool_expand(pool, gen_pool_size(pool),
-				       GFP_KERNEL | dma_pool_zone[id]);
+				       GFP_KERNEL | atomic_pool_zone[id]);
 	if (added > 0)
-		dma_pool_bytes[id] += added;
+		atomic_pool_bytes[id] += added;
 }
 
-static void dma_pool_refill_fn(struct work_struct *work)
+static void atomic_pool_refill_fn(struct work_struct *work)
 {
 	unsigned int id;
 
-	for (id = 0; id < DMA_POOL_COUNT; id++)
-		dma_pool_refill(id);
+	for (id = 0; id < ATOMIC_POOL_COUNT; id++)
+		atomic_pool_refill(id);
 }
 
 /* Does the zone that @zone asks for hold any memory the kernel manages? */
-static bool __init dma_pool_zone_populated(gfp_t zone)
+static bool __init atomic_pool_zone_populated(gfp_t zone)
 {
 	enum zone_type type = gfp_zone(zone);
 	pg_data_t *pgdat;
@@ -383,22 +386,22 @@ static bool __init dma_pool_zone_populated(gfp_t zone)
  * nor for an empty one, whose pages would come from a lower zone that has
  * a pool of its own.
  */
-static bool __init dma_pool_wanted(unsigned int id)
+static bool __init atomic_pool_wanted(unsigned int id)
 {
 	switch (id) {
-	case DMA_POOL_DMA:
+	case ATOMIC_POOL_DMA:
 		return IS_ENABLED(CONFIG_ZONE_DMA) && has_managed_dma();
-	case DMA_POOL_DMA32:
+	case ATOMIC_POOL_DMA32:
 		return IS_ENABLED(CONFIG_ZONE_DMA32) &&
-		       dma_pool_zone_populated(GFP_DMA32);
+		       atomic_pool_zone_populated(GFP_DMA32);
 	default:
-		return dma_pool_zone_populated(0);
+		return atomic_pool_zone_populated(0);
 	}
 }
 
-static struct gen_pool *__init dma_pool_create(unsigned int id)
+static struct gen_pool *__init atomic_pool_create(unsigned int id)
 {
-	gfp_t gfp = GFP_KERNEL | dma_pool_zone[id];
+	gfp_t gfp = GFP_KERNEL | atomic_pool_zone[id];
 	struct gen_pool *pool;
 	long added = -ENOMEM;
 
@@ -406,38 +409,38 @@ static struct gen_pool *__init dma_pool_create(unsigned int id)
 	if (pool) {
 		/* Buffers aligned to their size, as from the page allocator. */
 		gen_pool_set_algo(pool, gen_pool_first_fit_order_align, NULL);
-		added = dma_atomic_pool_expand(pool, dma_pool_target, gfp);
+		added = dma_atomic_pool_expand(pool, atomic_pool_target, gfp);
 	}
 	if (added < 0) {
 		if (pool)
 			gen_pool_destroy(pool);
 		pr_err("DMA: failed to allocate %zu KiB %pGg pool for atomic allocation\n",
-		       dma_pool_target >> 10, &gfp);
+		       atomic_pool_target >> 10, &gfp);
 		return NULL;
 	}
 
-	dma_pool_bytes[id] = added;
+	atomic_pool_bytes[id] = added;
 	pr_info("DMA: preallocated %zu KiB %pGg pool for atomic allocations\n",
 		(size_t)added >> 10, &gfp);
 	return pool;
 }
 
-static void __init dma_pool_route(unsigned int first)
+static void __init atomic_pool_route(unsigned int first)
 {
-	u8 *route = dma_pool_routes[first];
+	u8 *route = atomic_pool_routes[first];
 	unsigned int id, n = 0;
 
 	for (id = first + 1; id-- > 0;)
-		if (dma_pools[id])
+		if (atomic_pools[id])
 			route[n++] = id;
 	if (!n)
-		for (id = first + 1; id < DMA_POOL_COUNT; id++)
-			if (dma_pools[id])
+		for (id = first + 1; id < ATOMIC_POOL_COUNT; id++)
+			if (atomic_pools[id])
 				route[n++] = id;
-	route[n] = DMA_POOL_COUNT;
+	route[n] = ATOMIC_POOL_COUNT;
 }
 
-static size_t __init dma_pool_default_size(void)
+static size_t __init atomic_pool_default_size(void)
 {
 	unsigned long pages = totalram_pages() / (SZ_1G / SZ_128K);
 
@@ -445,14 +448,14 @@ static size_t __init dma_pool_default_size(void)
 	return max_t(size_t, (size_t)pages << PAGE_SHIFT, SZ_128K);
 }
 
-static void __init dma_pool_debugfs_init(void)
+static void __init atomic_pool_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("dma_pools", NULL);
 	unsigned int id;
 
-	for (id = 0; id < DMA_POOL_COUNT; id++)
-		debugfs_create_ulong(dma_pool_debugfs_name[id], 0400, dir,
-				     &dma_pool_bytes[id]);
+	for (id = 0; id < ATOMIC_POOL_COUNT; id++)
+		debugfs_create_ulong(atomic_pool_debugfs_name[id], 0400, dir,
+				     &atomic_pool_bytes[id]);
 }
 
 static int __init dma_atomic_pool_init(void)
@@ -460,41 +463,41 @@ static int __init dma_atomic_pool_init(void)
 	unsigned int id;
 	int err = 0;
 
-	if (!dma_pool_target)
-		dma_pool_target = dma_pool_default_size();
-	INIT_WORK(&dma_pool_refill_work, dma_pool_refill_fn);
+	if (!atomic_pool_target)
+		atomic_pool_target = atomic_pool_default_size();
+	INIT_WORK(&atomic_pool_refill_work, atomic_pool_refill_fn);
 
-	for (id = 0; id < DMA_POOL_COUNT; id++) {
-		if (!dma_pool_wanted(id))
+	for (id = 0; id < ATOMIC_POOL_COUNT; id++) {
+		if (!atomic_pool_wanted(id))
 			continue;
-		dma_pools[id] = dma_pool_create(id);
-		if (!dma_pools[id])
+		atomic_pools[id] = atomic_pool_create(id);
+		if (!atomic_pools[id])
 			err = -ENOMEM;
 	}
-	for (id = 0; id < DMA_POOL_COUNT; id++)
-		dma_pool_route(id);
+	for (id = 0; id < ATOMIC_POOL_COUNT; id++)
+		atomic_pool_route(id);
 
-	dma_pool_debugfs_init();
+	atomic_pool_debugfs_init();
 	return err;
 }
 postcore_initcall(dma_atomic_pool_init);
 
 /* The first pool of the route of @gfp; %NULL if the route is empty. */
-static __always_inline struct gen_pool *dma_pool_first(gfp_t gfp)
+static __always_inline struct gen_pool *atomic_pool_first(gfp_t gfp)
 {
-	return dma_pool_get(dma_pool_routes[dma_pool_id_of(gfp)][0]);
+	return atomic_pool_get(atomic_pool_routes[atomic_pool_id_of(gfp)][0]);
 }
 
 /*
  * Take a zeroed buffer from @pool into *@cpu_addr and *@page; false if the
- * pool is full or the buffer is out of @dev's reach.  Inlined: with the
- * first step of the route, this is the whole fast path of an atomic
- * allocation.
+ * pool is full or the buffer is out of @dev's reach.  With the first step
+ * of the route, this is the whole fast path of an atomic allocation, which
+ * the alloc_free_atomic row of the DMA benchmark measures.
  */
 static __always_inline bool
-dma_pool_take(struct gen_pool *pool, struct device *dev, size_t size,
-	      void **cpu_addr, struct page **page,
-	      bool (*phys_addr_ok)(struct device *, phys_addr_t, size_t))
+atomic_pool_take(struct gen_pool *pool, struct device *dev, size_t size,
+		 void **cpu_addr, struct page **page,
+		 bool (*phys_addr_ok)(struct device *, phys_addr_t, size_t))
 {
 	unsigned long vaddr = gen_pool_alloc(pool, size);
 	phys_addr_t phys;
@@ -508,8 +511,8 @@ dma_pool_take(struct gen_pool *pool, struct device *dev, size_t size,
 	}
 
 	/* Refill in process context: this caller may not sleep. */
-	if (gen_pool_avail(pool) < dma_pool_target)
-		schedule_work(&dma_pool_refill_work);
+	if (gen_pool_avail(pool) < atomic_pool_target)
+		schedule_work(&atomic_pool_refill_work);
 
 	*cpu_addr = (void *)vaddr;
 	memset(*cpu_addr, 0, size);
@@ -522,23 +525,24 @@ dma_pool_take(struct gen_pool *pool, struct device *dev, size_t size,
  * was missing, full or out of reach; then the warnings if none can serve.
  */
 static noinline struct page *
-dma_pool_alloc_slow(struct device *dev, size_t size, void **cpu_addr,
-		    gfp_t gfp,
-		    bool (*phys_addr_ok)(struct device *, phys_addr_t, size_t),
-		    struct gen_pool *tried)
+atomic_pool_alloc_slow(struct device *dev, size_t size, void **cpu_addr,
+		       gfp_t gfp,
+		       bool (*phys_addr_ok)(struct device *, phys_addr_t,
+					    size_t),
+		       struct gen_pool *tried)
 {
-	const u8 *route = dma_pool_routes[dma_pool_id_of(gfp)];
+	const u8 *route = atomic_pool_routes[atomic_pool_id_of(gfp)];
 	bool seen = tried;
 	struct gen_pool *pool;
 	struct page *page;
 
-	for (; *route != DMA_POOL_COUNT; route++) {
-		pool = dma_pool_get(*route);
+	for (; *route != ATOMIC_POOL_COUNT; route++) {
+		pool = atomic_pool_get(*route);
 		if (!pool || pool == tried)
 			continue;
 		seen = true;
-		if (dma_pool_take(pool, dev, size, cpu_addr, &page,
-				  phys_addr_ok))
+		if (atomic_pool_take(pool, dev, size, cpu_addr, &page,
+				     phys_addr_ok))
 			return page;
 	}
 
@@ -561,9 +565,10 @@ dma_pool_alloc_slow(struct device *dev, size_t size, void **cpu_addr,
  * @phys_addr_ok: tells whether @dev can reach a buffer, or %NULL if it can
  *	reach any
  *
- * Never sleeps, and never touches page tables or encryption: that was done
- * when the memory joined the pool.
+ * Never sleeps, and never touches page tables or encryption: that is done
+ * when the memory joins the pool.
  *
+ * Context: any context.
  * Return: the first page of the zeroed buffer, or %NULL.
  */
 struct page *dma_alloc_from_pool(struct device *dev, size_t size,
@@ -572,27 +577,27 @@ struct page *dma_alloc_from_pool(struct device *dev, size_t size,
 						      phys_addr_t phys,
 						      size_t size))
 {
-	struct gen_pool *pool = dma_pool_first(gfp);
+	struct gen_pool *pool = atomic_pool_first(gfp);
 	struct page *page;
 
 	/* Most requests are served by the first pool of their route. */
-	if (pool && dma_pool_take(pool, dev, size, cpu_addr, &page,
-				  phys_addr_ok))
+	if (pool && atomic_pool_take(pool, dev, size, cpu_addr, &page,
+				     phys_addr_ok))
 		return page;
-	return dma_pool_alloc_slow(dev, size, cpu_addr, gfp, phys_addr_ok,
-				   pool);
+	return atomic_pool_alloc_slow(dev, size, cpu_addr, gfp, phys_addr_ok,
+				      pool);
 }
 
-struct dma_pool_phys_lookup {
+struct atomic_pool_phys_lookup {
 	phys_addr_t phys;
 	size_t size;
 	unsigned long vaddr;
 };
 
-static void dma_pool_match_chunk(struct gen_pool *pool,
-				 struct gen_pool_chunk *chunk, void *data)
+static void atomic_pool_match_chunk(struct gen_pool *pool,
+				    struct gen_pool_chunk *chunk, void *data)
 {
-	struct dma_pool_phys_lookup *lookup = data;
+	struct atomic_pool_phys_lookup *lookup = data;
 	size_t len = chunk->end_addr - chunk->start_addr + 1;
 	phys_addr_t offset = lookup->phys - chunk->phys_addr;
 
@@ -606,15 +611,15 @@ static void dma_pool_match_chunk(struct gen_pool *pool,
  * dma_free_pages() gives it, or 0.  Differs only where the pool hands out
  * vmalloc-space aliases.
  */
-static unsigned long dma_pool_alias_of(struct gen_pool *pool, void *start,
-				       size_t size)
+static unsigned long atomic_pool_alias_of(struct gen_pool *pool,
+					  void *start, size_t size)
 {
-	struct dma_pool_phys_lookup lookup = { .size = size };
+	struct atomic_pool_phys_lookup lookup = { .size = size };
 
 	if (!IS_ENABLED(CONFIG_DMA_DIRECT_REMAP) || !virt_addr_valid(start))
 		return 0;
 	lookup.phys = virt_to_phys(start);
-	gen_pool_for_each_chunk(pool, dma_pool_match_chunk, &lookup);
+	gen_pool_for_each_chunk(pool, atomic_pool_match_chunk, &lookup);
 	return lookup.vaddr;
 }
 
@@ -623,9 +628,9 @@ static unsigned long dma_pool_alias_of(struct gen_pool *pool, void *start,
  * @start may also be the linear-map address of a buffer that the pool
  * handed out at a vmalloc-space alias.
  */
-static __always_inline bool dma_pool_give_back(struct gen_pool *pool,
-					       void *start, size_t size,
-					       bool by_page)
+static __always_inline bool atomic_pool_give_back(struct gen_pool *pool,
+						  void *start, size_t size,
+						  bool by_page)
 {
 	unsigned long vaddr = (unsigned long)start;
 
@@ -634,7 +639,7 @@ static __always_inline bool dma_pool_give_back(struct gen_pool *pool,
 	if (!gen_pool_has_addr(pool, vaddr, size)) {
 		if (!by_page)
 			return false;
-		vaddr = dma_pool_alias_of(pool, start, size);
+		vaddr = atomic_pool_alias_of(pool, start, size);
 		if (!vaddr)
 			return false;
 	}
@@ -646,29 +651,30 @@ static __always_inline bool dma_pool_give_back(struct gen_pool *pool,
  * The pools after the first on the route of the highest zone, which lists
  * every pool there is, from the top.
  */
-static noinline bool dma_pool_give_back_rest(void *start, size_t size,
-					     bool by_page)
+static noinline bool atomic_pool_give_back_rest(void *start, size_t size,
+						bool by_page)
 {
-	const u8 *route = dma_pool_routes[DMA_POOL_KERNEL];
+	const u8 *route = atomic_pool_routes[ATOMIC_POOL_KERNEL];
 
-	if (*route == DMA_POOL_COUNT)
+	if (*route == ATOMIC_POOL_COUNT)
 		return false;
-	while (*++route != DMA_POOL_COUNT)
-		if (dma_pool_give_back(dma_pool_get(*route), start, size,
-				       by_page))
+	while (*++route != ATOMIC_POOL_COUNT)
+		if (atomic_pool_give_back(atomic_pool_get(*route), start,
+					  size, by_page))
 			return true;
 	return false;
 }
 
 /*
- * Inlined: dma_free_from_pool() runs on every coherent free.  The first
+ * Every coherent free passes here, through dma_free_from_pool().  The first
  * pool is the kernel pool where there is one, which serves most devices.
  */
-static __always_inline bool dma_pool_give_back_any(void *start, size_t size,
-						   bool by_page)
+static __always_inline bool atomic_pool_give_back_any(void *start, size_t size,
+						      bool by_page)
 {
-	return dma_pool_give_back(dma_pool_first(0), start, size, by_page) ||
-	       dma_pool_give_back_rest(start, size, by_page);
+	return atomic_pool_give_back(atomic_pool_first(0), start, size,
+				     by_page) ||
+	       atomic_pool_give_back_rest(start, size, by_page);
 }
 
 /**
@@ -677,12 +683,13 @@ static __always_inline bool dma_pool_give_back_any(void *start, size_t size,
  * @start: the address dma_alloc_from_pool() returned
  * @size: size passed at allocation
  *
+ * Context: any context.
  * Return: true if the buffer was a pool buffer and is free now, false if
  * it belongs to no pool and the caller must free it some other way.
  */
 bool dma_free_from_pool(struct device *dev, void *start, size_t size)
 {
-	return dma_pool_give_back_any(start, size, false);
+	return atomic_pool_give_back_any(start, size, false);
 }
 
 /**
@@ -693,15 +700,14 @@ bool dma_free_from_pool(struct device *dev, void *start, size_t size)
  *
  * For callers that have only the page, such as dma_free_pages(): the
  * buffer is also found by physical address where pools hand out
- * vmalloc-space aliases (as after 6.12, "dma: free atomic pool pages by
- * physical address"; 6.12 lets such a buffer go to the page allocator).
- * The extra lookup is kept out of dma_free_from_pool(), which every
- * coherent free passes through.
+ * vmalloc-space aliases.  The extra lookup is kept out of
+ * dma_free_from_pool(), which every coherent free passes through.
  *
+ * Context: any context.
  * Return: as dma_free_from_pool().
  */
 bool dma_free_page_from_pool(struct device *dev, struct page *page,
 			     size_t size)
 {
-	return dma_pool_give_back_any(page_address(page), size, true);
+	return atomic_pool_give_back_any(page_address(page), size, true);
 }

@@ -29,6 +29,9 @@ static struct vm_struct *dma_remap_area(const void *vaddr)
  * dma_common_find_pages() - look up the pages behind a remapped DMA buffer
  * @vaddr: address returned by dma_common_pages_remap()
  *
+ * Context: process context; does not sleep.  Not from interrupts:
+ * find_vm_area() takes a vmap lock without disabling them.
+ *
  * Return: the page array that was passed to dma_common_pages_remap(), or
  * %NULL if @vaddr is not the start of a DMA remap area or the area was
  * created from a contiguous range (which keeps no page array).
@@ -54,7 +57,8 @@ struct page **dma_common_find_pages(void *vaddr)
  *
  * The array is remembered in the area so that dma_common_find_pages() can
  * return it; it must therefore stay allocated until dma_common_free_remap().
- * May sleep.
+ *
+ * Context: process context; may sleep (vmap()).
  *
  * Return: the virtual address of the mapping, or %NULL on failure.
  */
@@ -79,7 +83,9 @@ void *dma_common_pages_remap(struct page **pages,
  * vmap() wants a page array; it is built here and dropped once the mapping
  * exists, so dma_common_find_pages() returns %NULL for such an area.  The
  * array can be large (a page pointer per page of the buffer), so it may come
- * from vmalloc space.  May sleep.
+ * from vmalloc space.
+ *
+ * Context: process context; may sleep (%GFP_KERNEL allocation, vmap()).
  *
  * Return: the virtual address of the mapping, or %NULL on failure.
  */
@@ -116,7 +122,9 @@ void *dma_common_contiguous_remap(struct page *page,
  *
  * Only the virtual mapping goes away; the pages (and a page array passed to
  * dma_common_pages_remap()) still belong to the caller.  Any other address
- * triggers a warning and is not touched.  May sleep.
+ * triggers a warning and is not touched.
+ *
+ * Context: process context; may sleep (vunmap()).
  */
 void dma_common_free_remap(void *vaddr, size_t size)
 {

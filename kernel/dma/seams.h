@@ -4,13 +4,16 @@
  *
  * A seam is a small slow-path function that a KUnit suite may replace with
  * a static stub (see include/kunit/static_stub.h) to reach an error path
- * that no input can provoke, such as an allocation failing.  Seams are
- * visible only with CONFIG_KUNIT; otherwise they are static and the
- * redirection compiles to nothing.  None sits on a map, unmap or sync path.
+ * that no input can provoke, such as an allocation failing.  Seams exist
+ * only in test kernels, built with CONFIG_DMA_KUNIT_SEAMS.  Elsewhere, a
+ * kernel with KUnit as a module included, they are static, the redirection
+ * compiles to nothing, and they fold into their callers.  None sits on a
+ * map, unmap or sync path.
  */
 #ifndef _KERNEL_DMA_SEAMS_H
 #define _KERNEL_DMA_SEAMS_H
 
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 #include <linux/types.h>
 
@@ -19,7 +22,12 @@ struct gen_pool;
 struct page;
 struct sg_table;
 
-#if IS_ENABLED(CONFIG_KUNIT)
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+/* A seam is global, exported to the suites, and may be redirected. */
+#define DMA_SEAM
+#define DMA_SEAM_EXPORT(fn)		EXPORT_SYMBOL_IF_KUNIT(fn)
+#define DMA_SEAM_REDIRECT(fn, args...)	KUNIT_STATIC_STUB_REDIRECT(fn, ##args)
+
 /* ops_helpers.c: the scatterlist allocation of dma_common_get_sgtable(). */
 int dma_common_alloc_sgtable(struct sg_table *sgt);
 
@@ -48,6 +56,10 @@ int dma_atomic_pool_set_decrypted(struct page *page, unsigned int order);
 int dma_atomic_pool_set_encrypted(struct page *page, unsigned int order);
 int dma_atomic_pool_add_chunk(struct gen_pool *pool, void *vaddr,
 			      struct page *page, size_t size);
+#else
+#define DMA_SEAM			static
+#define DMA_SEAM_EXPORT(fn)
+#define DMA_SEAM_REDIRECT(fn, args...)	do { } while (0)
 #endif
 
 #endif /* _KERNEL_DMA_SEAMS_H */

@@ -13,6 +13,20 @@
  * so that scatterlists can be maintained in one batch: every range without
  * waiting, then a single barrier (arch_sync_dma_batch_flush()).  A single
  * buffer still waits for its own maintenance before the call returns.
+ *
+ * A batch runs with preemption enabled, so a task may issue some of its
+ * "dc" operations on one CPU and its final "dsb sy" on another.  That is
+ * safe for the same reason that the single-range routines of cache.S,
+ * equally preemptible between their last "dc" and their "dsb", are: a
+ * DSB waits for the cache maintenance issued by the CPU that executes it,
+ * and __switch_to() executes one on the outgoing CPU, before the task can
+ * run anywhere else, precisely to complete its pending TLB and cache
+ * maintenance.  Maintenance by VA to the PoC is complete when its effect
+ * has reached the PoC, where by definition every observer, a non-coherent
+ * device included, sees the same copy of the line.  The final barrier then
+ * completes what was issued since on the new CPU.  Disabling preemption
+ * around a batch would add nothing but latency (and, on PREEMPT_RT, could
+ * not cover the swiotlb locks taken between the entries).
  */
 #include <linux/cache.h>
 #include <linux/cpufeature.h>
@@ -54,8 +68,9 @@ static __always_inline void dma_dc_clean_inval(unsigned long va)
 
 /*
  * Clean [start, end) without waiting for completion.  Four lines a round:
- * the loop's own instructions then cost less than the maintenance.  Kept
- * out of line: one copy of each loop, and one place for tests to probe.
+ * the loop's own instructions then cost less than the maintenance (sync
+ * and map_unmap_sg rows of make bench, dev=noncoherent).  Kept out of line:
+ * one copy of each loop, and one place for tests to probe.
  */
 static noinline void dma_clean_range_nosync(unsigned long start,
 					    unsigned long end)
@@ -118,6 +133,8 @@ static inline unsigned long dma_lm_addr(phys_addr_t paddr)
  * Cleans the range whatever @dir: a device that reads must see what the
  * CPU wrote, and for one that writes no dirty line may be evicted over its
  * data later.  Complete only after arch_sync_dma_batch_flush().
+ *
+ * Context: any context; does not sleep.
  */
 void arch_sync_dma_batch_for_device(phys_addr_t paddr, size_t size,
 				    enum dma_data_direction dir)
@@ -136,6 +153,8 @@ void arch_sync_dma_batch_for_device(phys_addr_t paddr, size_t size,
  * Invalidates the range unless the device only read it, in which case the
  * CPU's lines are still good.  Complete only after
  * arch_sync_dma_batch_flush().
+ *
+ * Context: any context; does not sleep.
  */
 void arch_sync_dma_batch_for_cpu(phys_addr_t paddr, size_t size,
 				 enum dma_data_direction dir)
@@ -150,6 +169,8 @@ void arch_sync_dma_batch_for_cpu(phys_addr_t paddr, size_t size,
  * arch_sync_dma_batch_flush() - wait for the maintenance started so far
  *
  * One full-system barrier for a whole batch of ranges.
+ *
+ * Context: any context; does not sleep.
  */
 void arch_sync_dma_batch_flush(void)
 {
@@ -161,6 +182,8 @@ void arch_sync_dma_batch_flush(void)
  * @paddr: physical address of the buffer
  * @size: length of the buffer
  * @dir: direction of the transfer
+ *
+ * Context: any context; does not sleep.
  */
 void arch_sync_dma_for_device(phys_addr_t paddr, size_t size,
 			      enum dma_data_direction dir)
@@ -174,6 +197,8 @@ void arch_sync_dma_for_device(phys_addr_t paddr, size_t size,
  * @paddr: physical address of the buffer
  * @size: length of the buffer
  * @dir: direction of the transfer; nothing to do for DMA_TO_DEVICE
+ *
+ * Context: any context; does not sleep.
  */
 void arch_sync_dma_for_cpu(phys_addr_t paddr, size_t size,
 			   enum dma_data_direction dir)
@@ -192,6 +217,8 @@ void arch_sync_dma_for_cpu(phys_addr_t paddr, size_t size,
  * The buffer is about to be used through an uncached alias: its lines in
  * the cacheable linear map are cleaned, so that none is written back over
  * the device's data later.
+ *
+ * Context: any context; does not sleep.
  */
 void arch_dma_prep_coherent(struct page *page, size_t size)
 {
@@ -210,6 +237,9 @@ void arch_dma_prep_coherent(struct page *page, size_t size)
  * kmalloc() buffers are only kept apart by ARCH_DMA_MINALIGN bytes: a CPU
  * whose granule is larger cannot keep DMA to a non-coherent device from
  * corrupting neighbouring data, which taints the kernel.
+ *
+ * Context: process context, from of_dma_configure() or acpi_dma_configure()
+ * while the device is set up; does not sleep.
  */
 void arch_setup_dma_ops(struct device *dev, bool coherent)
 {

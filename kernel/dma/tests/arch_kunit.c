@@ -517,6 +517,48 @@ static void dma_arch_sg_to_device_back(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nr, 0);
 }
 
+/*
+ * A scatterlist sync for the CPU invalidates each entry over its length,
+ * the bytes that the sync copies back from a bounce slot, even where the
+ * mapped length says less.
+ */
+static void dma_arch_sg_sync_length(struct kunit *test)
+{
+	const unsigned int n = 4;
+	struct device *dev = dma_arch_device(test, false);
+	struct dma_arch_sg *s = dma_arch_sg_alloc(test, n);
+	struct scatterlist *sg;
+	int nr, mapped;
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_NEED_SG_DMA_LENGTH))
+		kunit_skip(test, "the mapped length is the entry's length here");
+	if (is_swiotlb_force_bounce(dev))
+		kunit_skip(test, "every mapping bounces under swiotlb=force");
+
+	mapped = dma_map_sg(dev, s->sgl, n, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_EQ(test, mapped, n);
+	for_each_sg(s->sgl, sg, n, i)
+		sg_dma_len(sg) = PAGE_SIZE / 2;
+
+	dma_arch_start();
+	dma_sync_sg_for_cpu(dev, s->sgl, n, DMA_FROM_DEVICE);
+	nr = dma_arch_stop(test);
+
+	for_each_sg(s->sgl, sg, n, i)
+		sg_dma_len(sg) = sg->length;
+	dma_unmap_sg(dev, s->sgl, n, DMA_FROM_DEVICE);
+
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), n);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      dma_arch_saw(nr, EV_INVAL,
+						   page_to_phys(s->pages[i]),
+						   PAGE_SIZE),
+				      "entry %u not invalidated over its length",
+				      i);
+}
+
 /* Index of the first @ev record at or after @from, or -1. */
 static int dma_arch_find(int nr, int from, enum dma_arch_ev ev)
 {
@@ -611,6 +653,7 @@ static struct kunit_case dma_arch_cases[] = {
 	KUNIT_CASE(dma_arch_coherent_none),
 	KUNIT_CASE_PARAM(dma_arch_map_sg, dma_arch_sg_sizes_gen_params),
 	KUNIT_CASE(dma_arch_sg_to_device_back),
+	KUNIT_CASE(dma_arch_sg_sync_length),
 	KUNIT_CASE(dma_arch_bounce_order),
 	KUNIT_CASE(dma_arch_alloc_prep),
 	{}

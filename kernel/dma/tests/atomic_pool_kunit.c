@@ -612,6 +612,40 @@ static void dma_atomic_pool_dma_free_pages(struct kunit *test)
 }
 
 /*
+ * Whether pages go back to a pool is decided by where they lie, not by
+ * the device at free time: on an SME host a device stops needing
+ * decrypted memory when its coherent mask is raised, possibly between
+ * dma_alloc_pages() and dma_free_pages().  A pool page must still go back
+ * to its pool, never to the page allocator.
+ */
+static void dma_atomic_pool_free_pages_after_mask_change(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+	struct device *dev = dma_pool_test_device(test, false);
+	size_t size = PAGE_SIZE, before, during;
+	unsigned long flags;
+	struct page *page;
+	dma_addr_t dma;
+
+	dma_pool_force_decrypted(test);
+	spin_lock_irqsave(&dma_pool_test_lock, flags);
+	before = dma_pool_in_use();
+	page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL, GFP_ATOMIC);
+	during = dma_pool_in_use();
+	spin_unlock_irqrestore(&dma_pool_test_lock, flags);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, during, before + size);
+
+	/* The device no longer needs its memory shared with the host. */
+	kunit_deactivate_static_stub(test, dma_direct_force_decrypted);
+	dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_EQ(test, dma_pool_in_use(), before);
+#else
+	kunit_skip(test, "needs the DMA test seams to fake a confidential guest");
+#endif
+}
+
+/*
  * Pools drained from atomic context are refilled in the background, by
  * the work scheduled when they ran low.
  */
@@ -1214,6 +1248,7 @@ static struct kunit_case dma_atomic_pool_cases[] = {
 	KUNIT_CASE(dma_atomic_pool_free_foreign),
 	KUNIT_CASE(dma_atomic_pool_free_by_page),
 	KUNIT_CASE(dma_atomic_pool_dma_free_pages),
+	KUNIT_CASE(dma_atomic_pool_free_pages_after_mask_change),
 	KUNIT_CASE(dma_atomic_pool_refilled),
 	KUNIT_CASE(dma_atomic_pool_initial_size),
 	KUNIT_CASE(dma_atomic_pool_expand_adds),

@@ -161,6 +161,30 @@ static void dma_bench_alloc_free_atomic(struct dma_bench_ctx *ctx)
 	dma_free_coherent(ctx->dev, ctx->size, vaddr, dma);
 }
 
+/* A buffer the kernel never touches: only its struct page comes back. */
+static void dma_bench_alloc_free_nomap(struct dma_bench_ctx *ctx)
+{
+	dma_addr_t dma;
+	void *cookie = dma_alloc_attrs(ctx->dev, ctx->size, &dma, GFP_KERNEL,
+				       DMA_ATTR_NO_KERNEL_MAPPING);
+
+	if (WARN_ON_ONCE(!cookie))
+		return;
+	dma_free_attrs(ctx->dev, ctx->size, cookie, dma,
+		       DMA_ATTR_NO_KERNEL_MAPPING);
+}
+
+static void dma_bench_alloc_free_pages(struct dma_bench_ctx *ctx)
+{
+	dma_addr_t dma;
+	struct page *page = dma_alloc_pages(ctx->dev, ctx->size, &dma,
+					    DMA_BIDIRECTIONAL, GFP_KERNEL);
+
+	if (WARN_ON_ONCE(!page))
+		return;
+	dma_free_pages(ctx->dev, ctx->size, page, dma, DMA_BIDIRECTIONAL);
+}
+
 static struct device *dma_bench_device(const char *name, bool coherent)
 {
 	struct platform_device *pdev;
@@ -251,6 +275,12 @@ static void dma_bench_coherent_allocs(struct dma_bench_ctx *ctx)
 		dma_bench_measure("alloc_free", dma_bench_alloc_free, ctx,
 				  iters[i]);
 	}
+	ctx->size = SZ_4K;
+	dma_bench_measure("alloc_free_pages", dma_bench_alloc_free_pages, ctx,
+			  20000);
+	ctx->size = SZ_4M;
+	dma_bench_measure("alloc_free_nomap", dma_bench_alloc_free_nomap, ctx,
+			  100);
 	/* Needs a remap or decryption: served by the atomic pools. */
 	if (!dev_is_dma_coherent(ctx->dev)) {
 		ctx->size = SZ_4K;

@@ -907,6 +907,34 @@ static void dma_coherent_dt_reach_warning(struct kunit *test)
 }
 
 /*
+ * A device whose range map has no window over the region has no DMA
+ * address for any of it: it is warned about too.  Its bus limit lies
+ * below the region, which is all that implementations blind to the range
+ * map look at, and above the region's size, so that the error address
+ * plus the size, wrapped around, would pass for a reachable end.
+ */
+static void dma_coherent_dt_reach_unmapped(struct kunit *test)
+{
+	static const char beyond[] = "reserved memory is beyond device's";
+	struct reserved_mem *rmem;
+	struct device_node *np = dma_coh_dt_node(test, &rmem);
+	struct device *dev = dma_coh_device(test);
+	struct dma_kunit_log *log;
+	int err;
+
+	KUNIT_ASSERT_GT(test, rmem->base, 2 * rmem->size);
+	/* One window, just past the region, that the device sees at 0. */
+	err = dma_direct_set_offset(dev, rmem->base + rmem->size, 0, SZ_1M);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ(test, phys_to_dma(dev, rmem->base), DMA_MAPPING_ERROR);
+	dev->bus_dma_limit = rmem->base - 1;
+
+	log = dma_kunit_log_watch(test);
+	dma_coh_dt_assign(test, dev, np);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, beyond), 1);
+}
+
+/*
  * The DMA handles of a reserved-memory pool follow the device's
  * dma-ranges (use_dev_dma_pfn_offset); those of a declared pool do not.
  */
@@ -981,6 +1009,7 @@ static struct kunit_case dma_coherent_cases[] = {
 	KUNIT_CASE(dma_coherent_global_pool),
 	KUNIT_CASE(dma_coherent_dt_bound_device),
 	KUNIT_CASE(dma_coherent_dt_reach_warning),
+	KUNIT_CASE(dma_coherent_dt_reach_unmapped),
 	KUNIT_CASE(dma_coherent_dt_dma_ranges),
 	KUNIT_CASE(dma_coherent_dt_busy),
 	{}
