@@ -138,13 +138,14 @@ def load_series():
 
 
 def identity():
-    def cfg(k):
-        r = subprocess.run(['git', '-C', TOP, 'config', k],
-                           capture_output=True, text=True)
-        return r.stdout.strip()
-    name = cfg('user.name') or 'DMA-direct rewrite'
-    email = cfg('user.email') or 'dma-direct@localhost'
-    return name, email
+    """Author and signer of every patch: series/author, never the caller's
+    git identity, so that whoever assembles or exports signs off nothing."""
+    with open(os.path.join(TOP, 'series', 'author')) as f:
+        line = f.readline().strip()
+    name, sep, email = line.partition(' <')
+    if not sep or not email.endswith('>'):
+        die('series/author: want "Name <email>", got %r' % line)
+    return name, email[:-1]
 
 
 def commit_env():
@@ -268,8 +269,31 @@ def export(outdir):
     # Patches of an earlier, longer series must not be applied with these.
     for old in glob.glob(os.path.join(outdir, '*.patch')):
         os.remove(old)
-    git(tree, 'format-patch', '-q', '-o', os.path.abspath(outdir),
-        'base..HEAD')
+    git(tree, 'format-patch', '-q', '--cover-letter', '-o',
+        os.path.abspath(outdir), 'base..HEAD', env=commit_env())
+    write_cover(glob.glob(os.path.join(outdir, '0000-cover-letter.patch'))[0])
+
+
+def base_version():
+    with open(os.path.join(BASE, 'Makefile')) as f:
+        mk = dict(ln.split(' = ', 1) for ln in f.read().splitlines()
+                  if ln.split(' = ')[0] in ('VERSION', 'PATCHLEVEL',
+                                            'SUBLEVEL'))
+    return '%s.%s.%s' % (mk['VERSION'], mk['PATCHLEVEL'], mk['SUBLEVEL'])
+
+
+def write_cover(path):
+    """Fill format-patch's cover letter from series/cover."""
+    with open(os.path.join(TOP, 'series', 'cover')) as f:
+        head, _, body = f.read().partition('\n\n')
+    subject = head.partition('Subject:')[2].strip()
+    body = body.replace('@BASE@', base_version())
+    with open(path) as f:
+        text = f.read()
+    text = text.replace('*** SUBJECT HERE ***', subject)
+    text = text.replace('*** BLURB HERE ***', body.rstrip('\n'))
+    with open(path, 'w') as f:
+        f.write(text)
 
 
 def main(argv):
