@@ -18,6 +18,7 @@ patch builds and the base tree gets only its own suites.
 
   series.py assemble ours|base   build .build/linux or .build/base-tests
   series.py export DIR           write the series as mbox patches to DIR
+  series.py check-export DIR     fail if DIR differs from a fresh export
   series.py list                 print the subjects
 
 Assembly is incremental: each patch has a key (a hash of everything that
@@ -165,6 +166,9 @@ def apply_patch(tree, patch, hidden):
         if f in GROWN:
             data = render_grown(f, data.decode(), hidden).encode()
         write_if_changed(os.path.join(tree, f), data)
+    # A diff may also change the files just copied: stage them first.
+    if patch.files:
+        git(tree, 'add', '-f', '--', *patch.files)
     if patch.diff:
         git(tree, 'apply', '--index', os.path.join(TOP, patch.diff))
     # Grown files created by an earlier patch take this patch's blocks.
@@ -269,9 +273,30 @@ def export(outdir):
     # Patches of an earlier, longer series must not be applied with these.
     for old in glob.glob(os.path.join(outdir, '*.patch')):
         os.remove(old)
-    git(tree, 'format-patch', '-q', '--cover-letter', '-o',
-        os.path.abspath(outdir), 'base..HEAD', env=commit_env())
-    write_cover(glob.glob(os.path.join(outdir, '0000-cover-letter.patch'))[0])
+    # No commit ids, dates of our own or git version: the same series
+    # gives the same files on any machine, so patches/ can be compared.
+    git(tree, 'format-patch', '-q', '--cover-letter', '--zero-commit',
+        '--no-signature', '-o', os.path.abspath(outdir), 'base..HEAD',
+        env=commit_env())
+    write_cover(os.path.join(outdir, '0000-cover-letter.patch'))
+
+
+def check_export(committed):
+    """Fail if the patches in @committed are not what export writes now."""
+    fresh = os.path.join(BUILD, 'patches-check')
+    export(fresh)
+    old = sorted(os.listdir(committed)) if os.path.isdir(committed) else []
+    new = sorted(os.listdir(fresh))
+    stale = sorted(set(old) ^ set(new))
+    for name in sorted(set(old) & set(new)):
+        with open(os.path.join(committed, name), 'rb') as a, \
+             open(os.path.join(fresh, name), 'rb') as b:
+            if a.read() != b.read():
+                stale.append(name)
+    if stale:
+        die('%s is out of date with series/ and the sources (%s): run '
+            'make export' % (committed, ', '.join(stale)))
+    print('series: %s up to date (%d files)' % (committed, len(new)))
 
 
 def base_version():
@@ -301,11 +326,14 @@ def main(argv):
         assemble(argv[1])
     elif len(argv) == 2 and argv[0] == 'export':
         export(argv[1])
+    elif len(argv) == 2 and argv[0] == 'check-export':
+        check_export(argv[1])
     elif argv == ['list']:
         for p in load_series():
             print('%s%s' % (p.subject, '  [base too]' if p.base else ''))
     else:
-        die('usage: series.py assemble ours|base | export DIR | list')
+        die('usage: series.py assemble ours|base | export DIR | '
+            'check-export DIR | list')
 
 
 if __name__ == '__main__':

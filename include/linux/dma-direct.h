@@ -9,8 +9,8 @@
  * whether a range is reachable under the device's masks.  Only for the DMA
  * mapping code, IOMMU drivers and architecture code.
  */
-#ifndef __LINUX_DMA_DIRECT_H
-#define __LINUX_DMA_DIRECT_H
+#ifndef _LINUX_DMA_DIRECT_H
+#define _LINUX_DMA_DIRECT_H 1
 
 #include <linux/dma-mapping.h>
 #include <linux/dma-map-ops.h>
@@ -40,26 +40,27 @@ struct bus_dma_region {
  * address space.
  */
 static inline dma_addr_t
-translate_phys_to_dma(struct device *dev, phys_addr_t pa)
+translate_phys_to_dma(struct device *dev, phys_addr_t paddr)
 {
 	const struct bus_dma_region *r;
 
 	for (r = dev->dma_range_map; r->size; r++) {
-		if (pa >= r->cpu_start && pa - r->cpu_start < r->size)
-			return r->dma_start + (pa - r->cpu_start);
+		if (paddr >= r->cpu_start && paddr - r->cpu_start < r->size)
+			return r->dma_start + (paddr - r->cpu_start);
 	}
 	/* No window holds it: give an address dma_capable() refuses. */
 	return DMA_MAPPING_ERROR;
 }
 
 static inline phys_addr_t
-translate_dma_to_phys(struct device *dev, dma_addr_t dma)
+translate_dma_to_phys(struct device *dev, dma_addr_t dma_addr)
 {
 	const struct bus_dma_region *r;
 
 	for (r = dev->dma_range_map; r->size; r++) {
-		if (dma >= r->dma_start && dma - r->dma_start < r->size)
-			return r->cpu_start + (dma - r->dma_start);
+		if (dma_addr >= r->dma_start &&
+		    dma_addr - r->dma_start < r->size)
+			return r->cpu_start + (dma_addr - r->dma_start);
 	}
 	return (phys_addr_t)-1;
 }
@@ -97,9 +98,9 @@ dma_range_map_max(const struct bus_dma_region *map)
  * that is shared with the host in the clear, such as swiotlb buffers.
  */
 static inline dma_addr_t
-phys_to_dma_unencrypted(struct device *dev, phys_addr_t pa)
+phys_to_dma_unencrypted(struct device *dev, phys_addr_t paddr)
 {
-	return dev->dma_range_map ? translate_phys_to_dma(dev, pa) : pa;
+	return dev->dma_range_map ? translate_phys_to_dma(dev, paddr) : paddr;
 }
 
 /*
@@ -108,20 +109,20 @@ phys_to_dma_unencrypted(struct device *dev, phys_addr_t pa)
  * clears it.
  */
 static inline dma_addr_t
-phys_to_dma(struct device *dev, phys_addr_t pa)
+phys_to_dma(struct device *dev, phys_addr_t paddr)
 {
-	dma_addr_t dma = phys_to_dma_unencrypted(dev, pa);
+	dma_addr_t dma_addr = phys_to_dma_unencrypted(dev, paddr);
 
-	return __sme_set(dma);
+	return __sme_set(dma_addr);
 }
 
 static inline phys_addr_t
-dma_to_phys(struct device *dev, dma_addr_t dma)
+dma_to_phys(struct device *dev, dma_addr_t dma_addr)
 {
-	phys_addr_t pa = dev->dma_range_map ?
-			 translate_dma_to_phys(dev, dma) : dma;
+	phys_addr_t paddr = dev->dma_range_map ?
+			 translate_dma_to_phys(dev, dma_addr) : dma_addr;
 
-	return __sme_clr(pa);
+	return __sme_clr(paddr);
 }
 #endif /* !CONFIG_ARCH_HAS_PHYS_TO_DMA */
 
@@ -165,19 +166,19 @@ static inline bool dma_capable(struct device *dev, dma_addr_t addr,
 /* Entry points of kernel/dma/direct.c for the DMA API and IOMMU drivers. */
 u64 dma_direct_get_required_mask(struct device *dev);
 int dma_direct_supported(struct device *dev, u64 mask);
-void *dma_direct_alloc(struct device *dev, size_t size, dma_addr_t *dma,
-		       gfp_t gfp, unsigned long attrs);
-void dma_direct_free(struct device *dev, size_t size, void *vaddr,
-		     dma_addr_t dma, unsigned long attrs);
+void *dma_direct_alloc(struct device *dev, size_t size,
+		       dma_addr_t *dma_handle, gfp_t gfp, unsigned long attrs);
+void dma_direct_free(struct device *dev, size_t size, void *cpu_addr,
+		     dma_addr_t dma_addr, unsigned long attrs);
 struct page *dma_direct_alloc_pages(struct device *dev,
-				    size_t size, dma_addr_t *dma,
+				    size_t size, dma_addr_t *dma_handle,
 				    enum dma_data_direction dir, gfp_t gfp);
 void dma_direct_free_pages(struct device *dev, size_t size,
-			   struct page *page, dma_addr_t dma,
+			   struct page *page, dma_addr_t dma_addr,
 			   enum dma_data_direction dir);
 dma_addr_t dma_direct_map_resource(struct device *dev,
 				   phys_addr_t paddr, size_t size,
 				   enum dma_data_direction dir,
 				   unsigned long attrs);
 
-#endif /* __LINUX_DMA_DIRECT_H */
+#endif /* _LINUX_DMA_DIRECT_H */
