@@ -55,7 +55,7 @@ DMA_SEAM bool dma_direct_force_decrypted(struct device *dev)
 	DMA_SEAM_REDIRECT(dma_direct_force_decrypted, dev);
 	return force_dma_unencrypted(dev);
 }
-DMA_SEAM_EXPORT(dma_direct_force_decrypted);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_direct_force_decrypted);
 
 DMA_SEAM int dma_direct_set_memory_decrypted(void *vaddr,
 					     unsigned int nr_pages)
@@ -63,7 +63,7 @@ DMA_SEAM int dma_direct_set_memory_decrypted(void *vaddr,
 	DMA_SEAM_REDIRECT(dma_direct_set_memory_decrypted, vaddr, nr_pages);
 	return set_memory_decrypted((unsigned long)vaddr, nr_pages);
 }
-DMA_SEAM_EXPORT(dma_direct_set_memory_decrypted);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_direct_set_memory_decrypted);
 
 DMA_SEAM int dma_direct_set_memory_encrypted(void *vaddr,
 					     unsigned int nr_pages)
@@ -71,7 +71,7 @@ DMA_SEAM int dma_direct_set_memory_encrypted(void *vaddr,
 	DMA_SEAM_REDIRECT(dma_direct_set_memory_encrypted, vaddr, nr_pages);
 	return set_memory_encrypted((unsigned long)vaddr, nr_pages);
 }
-DMA_SEAM_EXPORT(dma_direct_set_memory_encrypted);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_direct_set_memory_encrypted);
 
 /*
  * DMA address of memory allocated for @dev: memory shared in the clear is

@@ -33,7 +33,7 @@ DMA_SEAM int dma_common_alloc_sgtable(struct sg_table *sgt)
 	DMA_SEAM_REDIRECT(dma_common_alloc_sgtable, sgt);
 	return sg_alloc_table(sgt, 1, GFP_KERNEL);
 }
-DMA_SEAM_EXPORT(dma_common_alloc_sgtable);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_common_alloc_sgtable);
 
 /**
  * dma_common_get_sgtable() - describe a coherent buffer as a scatterlist

@@ -112,7 +112,7 @@ DMA_SEAM struct gen_pool *dma_atomic_pool_for_zone(gfp_t zone)
 	DMA_SEAM_REDIRECT(dma_atomic_pool_for_zone, zone);
 	return atomic_pools[atomic_pool_id_of(zone)];
 }
-DMA_SEAM_EXPORT(dma_atomic_pool_for_zone);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_for_zone);
 
 /*
  * The pool @id.  In test kernels, through the seam by which a test may
@@ -169,7 +169,7 @@ struct page *dma_atomic_pool_alloc_pages(gfp_t gfp, unsigned int order)
 		page = dma_alloc_from_contiguous(NULL, 1UL << order, order, true);
 	return page ?: alloc_pages(gfp | __GFP_NOWARN, order);
 }
-DMA_SEAM_EXPORT(dma_atomic_pool_alloc_pages);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_alloc_pages);
 
 /**
  * dma_atomic_pool_free_pages() - give back a block of pages
@@ -187,7 +187,7 @@ DMA_SEAM void dma_atomic_pool_free_pages(struct page *page,
 	if (!dma_release_from_contiguous(NULL, page, 1UL << order))
 		__free_pages(page, order);
 }
-DMA_SEAM_EXPORT(dma_atomic_pool_free_pages);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_free_pages);
 
 /**
  * dma_atomic_pool_set_decrypted() - share a block of pages with the host
@@ -207,7 +207,7 @@ DMA_SEAM int dma_atomic_pool_set_decrypted(struct page *page,
 	return set_memory_decrypted((unsigned long)page_address(page),
 				    1 << order);
 }
-DMA_SEAM_EXPORT(dma_atomic_pool_set_decrypted);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_set_decrypted);
 
 /**
  * dma_atomic_pool_set_encrypted() - make a block of pages private again
@@ -226,7 +226,7 @@ DMA_SEAM int dma_atomic_pool_set_encrypted(struct page *page,
 	return set_memory_encrypted((unsigned long)page_address(page),
 				    1 << order);
 }
-DMA_SEAM_EXPORT(dma_atomic_pool_set_encrypted);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_set_encrypted);
 
 /**
  * dma_atomic_pool_add_chunk() - hand prepared memory to a pool
@@ -248,7 +248,7 @@ DMA_SEAM int dma_atomic_pool_add_chunk(struct gen_pool *pool,
 	return gen_pool_add_virt(pool, (unsigned long)vaddr,
 				 page_to_phys(page), size, NUMA_NO_NODE);
 }
-DMA_SEAM_EXPORT(dma_atomic_pool_add_chunk);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_add_chunk);
 
 /* The largest block up to @order that can be had, stepping down to 0. */
 static struct page *atomic_pool_get_block(gfp_t gfp, unsigned int *order)
@@ -344,7 +344,7 @@ leak_pages:
 			    size >> 10);
 	return err;
 }
-DMA_SEAM_EXPORT(dma_atomic_pool_expand);
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_expand);
 
 /* Grow a pool that has fallen short of its target. */
 static void atomic_pool_refill(unsigned int id)

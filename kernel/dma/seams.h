@@ -15,6 +15,7 @@
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
+#include <linux/build_bug.h>
 #include <linux/types.h>
 
 struct device;
@@ -23,10 +24,10 @@ struct page;
 struct sg_table;
 
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-/* A seam is global, exported to the suites, and may be redirected. */
+/* A seam is global, may be redirected, and is exported to the suites. */
 #define DMA_SEAM
-#define DMA_SEAM_EXPORT(fn)		EXPORT_SYMBOL_IF_KUNIT(fn)
 #define DMA_SEAM_REDIRECT(fn, args...)	KUNIT_STATIC_STUB_REDIRECT(fn, ##args)
+#define EXPORT_SYMBOL_IF_DMA_SEAMS(fn)	EXPORT_SYMBOL_IF_KUNIT(fn)
 
 /* ops_helpers.c: the scatterlist allocation of dma_common_get_sgtable(). */
 int dma_common_alloc_sgtable(struct sg_table *sgt);
@@ -57,9 +58,10 @@ int dma_atomic_pool_set_encrypted(struct page *page, unsigned int order);
 int dma_atomic_pool_add_chunk(struct gen_pool *pool, void *vaddr,
 			      struct page *page, size_t size);
 #else
+/* Static, never redirected, exported nowhere; @fn is only named. */
 #define DMA_SEAM			static
-#define DMA_SEAM_EXPORT(fn)
-#define DMA_SEAM_REDIRECT(fn, args...)	do { } while (0)
+#define DMA_SEAM_REDIRECT(fn, args...)	((void)(fn))
+#define EXPORT_SYMBOL_IF_DMA_SEAMS(fn)	static_assert(!!sizeof(typeof(fn) *))
 #endif
 
 #endif /* _KERNEL_DMA_SEAMS_H */

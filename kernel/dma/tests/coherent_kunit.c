@@ -65,7 +65,7 @@ struct dma_coh_region {
 static struct dma_coh_region dma_coh_region;
 
 static const char dma_coh_howto[] =
-	"--qemu_config=kernel/dma/tests/qemu_configs/ARCH.py, and on arm64 the tree of kernel/dma/tests/dma-kunit-dtb.sh";
+	"--qemu_config=kernel/dma/tests/qemu_configs/ARCH.py (arm64: and dma-kunit-dtb.sh)";
 
 /* SIZE@BASE or SIZE$BASE, as memparse() reads them. */
 static bool dma_coh_parse(const char *arg, char sep, struct dma_coh_region *r)

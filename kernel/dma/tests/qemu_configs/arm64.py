@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The QEMU machine of the DMA suites on arm64, for
-#   kunit.py run --arch=arm64 --qemu_config=kernel/dma/tests/qemu_configs/arm64.py
+# The QEMU machine of the DMA suites on arm64: pass this file to
+# kunit.py run --arch=arm64 as --qemu_config.
 # It is the one description of the machine: dma-kunit-dtb.sh dumps its
-# device tree from it, and the benchmark and I/O boots of the DMA-direct
-# repository start the same machine.  Test memory is in the device tree
+# device tree from it, and the benchmark of the DMA-direct repository
+# boots it too.  Test memory is in the device tree
 # (coherent-virt.dtsi), which needs "-dtb" (see dma-kunit-dtb.sh).
 from ..qemu_config import QemuArchParams
 

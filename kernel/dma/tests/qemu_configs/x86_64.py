@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The QEMU machine of the DMA suites on x86_64, for
-#   kunit.py run --arch=x86_64 --qemu_config=kernel/dma/tests/qemu_configs/x86_64.py
-# It is the one description of the machine, also used by the benchmark and
-# I/O boots of the DMA-direct repository.  memmap= keeps 64 MiB at 768 MiB
+# The QEMU machine of the DMA suites on x86_64: pass this file to
+# kunit.py run --arch=x86_64 as --qemu_config.
+# It is the one description of the machine, which the benchmark of the
+# DMA-direct repository boots too.  memmap= keeps 64 MiB at 768 MiB
 # out of the kernel's RAM: test memory of the dma_coherent suite, which
-# finds it in the e820 map.
+# reads it from the command line.
 from ..qemu_config import QemuArchParams
 
 QEMU_ARCH = QemuArchParams(
