@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# DMA-direct rewrite for Linux 6.12: see README.md.
+# DMA-direct rewrite for Linux 6.12: see README.md.  Each target runs one
+# script of scripts/, which sets up and assembles what it needs itself.
 
 ARCH ?= x86_64
 
@@ -11,7 +12,7 @@ help:
 	@echo "make check                    all suites, both arches, variants, base tree, lint"
 	@echo "make bench                    instructions per DMA operation, base vs ours"
 	@echo "make io                       real NVMe/AHCI/virtio I/O boots, both arches"
-	@echo "make export                   write the series as patches to .build/patches"
+	@echo "make export                   write the series as patches to patches/ (committed)"
 	@echo "make setup                    install packages, extract the base tree"
 	@echo "make lint [ARCH=...]           checkpatch, kernel-doc, W=1 and sparse on our files"
 	@echo "make clean                     remove the build output under .build"
@@ -23,14 +24,9 @@ check:
 	@scripts/check.sh
 
 bench:
-	@scripts/setup.sh
-	@python3 scripts/series.py assemble ours
-	@python3 scripts/series.py assemble base
 	@scripts/bench.sh
 
 io:
-	@scripts/setup.sh --io
-	@python3 scripts/series.py assemble ours
 	@scripts/io-boot.sh ours x86_64 default swiotlb
 	@scripts/io-boot.sh ours arm64 default swiotlb noncoherent noncoherent-swiotlb
 
@@ -41,11 +37,12 @@ series:
 	@python3 scripts/series.py assemble ours
 
 export:
-	@python3 scripts/series.py export .build/patches
+	@python3 scripts/series.py export patches
 
-lint: series
+lint:
 	@scripts/lint.sh $(ARCH)
 
 clean:
-	rm -rf .build/kunit .build/results .build/lint .build/patches \
+	rm -rf .build/kunit .build/results .build/lint .build/patches-check \
+		.build/bisect-out .build/htmldocs \
 		.build/io .build/bench .build/dtb

@@ -17,6 +17,11 @@ set -uo pipefail
 
 mode=full
 [ "${1:-}" = --quick ] && mode=quick
+"$top/scripts/setup.sh" || die "setup failed"
+for tree in ours base; do
+	python3 "$top/scripts/series.py" assemble $tree >&2 ||
+		die "the series does not apply to the $tree tree"
+done
 arches=${ARCHES:-x86_64 arm64}
 out=$build/bench
 mkdir -p "$out"
@@ -31,22 +36,22 @@ boot_args() {
 	esac
 }
 
-# boot KERNEL_DIR ARCH LOG ARGS...: boot a built kernel until it panics
-# for want of a root file system, which ends QEMU (-no-reboot, panic=-1).
+# boot KERNEL_DIR ARCH LOG ARGS...: boot a built kernel, on the machine of
+# the KUnit boots (kernel/dma/tests/qemu_configs/ARCH.py) with 2 GiB, until
+# it panics for want of a root file system, which ends QEMU (-no-reboot,
+# panic=-1).
 boot() {
-	local bdir=$1 arch=$2 logf=$3
+	local bdir=$1 arch=$2 logf=$3 cfg machine qemu cmdline kernel
 	shift 3
-	local q=(-nodefaults -m 2048 -no-reboot -nographic -serial stdio)
+	cfg=$(tree_dir ours)/kernel/dma/tests/qemu_configs/$arch.py
+	machine=$(tree_dir ours)/kernel/dma/tests/qemu_configs/machine.py
+	qemu=$(python3 "$machine" "$cfg" qemu) &&
+	cmdline=$(python3 "$machine" "$cfg" cmdline) &&
+	kernel=$(python3 "$machine" "$cfg" kernel) || return 1
+	local q=("$qemu" -nodefaults -m 2048 -no-reboot -nographic -serial stdio)
+	mapfile -t -O ${#q[@]} q < <(python3 "$machine" "$cfg" params)
 	[ $mode = full ] && q+=(-icount shift=0,sleep=off)
-	case $arch in
-	x86_64) q=(qemu-system-x86_64 "${q[@]}" -bios qboot.rom
-		   -kernel "$bdir/arch/x86/boot/bzImage"
-		   -append "console=ttyS0 panic=-1 $*") ;;
-	arm64) q=(qemu-system-aarch64 "${q[@]}" -machine virt
-		  -cpu max,pauth-impdef=on
-		  -kernel "$bdir/arch/arm64/boot/Image.gz"
-		  -append "console=ttyAMA0 panic=-1 $*") ;;
-	esac
+	q+=(-kernel "$bdir/$kernel" -append "$cmdline panic=-1 $*")
 	timeout 900 "${q[@]}" < /dev/null > "$logf" 2>&1
 	grep -q 'dma_bench: done' "$logf"
 }

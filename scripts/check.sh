@@ -4,10 +4,12 @@
 # check.sh: everything.  The DMA suites on x86_64 and arm64, each booted
 # in four variants (default, swiotlb=force, coherent_pool=256K, 4 vCPUs),
 # on our tree and (differential run) on the pristine base tree with only
-# the test patches, plus a debug kernel of our tree on arm64; real block
-# I/O on arm64 through disks that a device tree marks DMA non-coherent,
-# with and without swiotlb=force; the benchmark in quick mode; then lint
-# and the upstream-overlap bounds.  The last line is the KUnit total.
+# the test patches, plus a debug kernel of our tree on arm64; that every
+# patch of the series builds on its own; real block I/O on arm64 through
+# disks that a device tree marks DMA non-coherent, with and without
+# swiotlb=force; the benchmark in quick mode; then lint, the committed
+# patches/ against a fresh export, and the upstream-overlap bounds.  The
+# last line is the KUnit total.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +43,12 @@ for arch in $arches; do
 		log "$tree/$arch done in $((SECONDS - t))s"
 	done
 done
+
+# Every patch of the series builds on its own: the objects it touches,
+# with W=1, in the configuration of the KUnit kernels just built.
+log "bisectability: the objects of each patch, one patch at a time"
+# shellcheck disable=SC2086
+"$top/scripts/bisect-check.sh" $arches || { log "bisect: FAILED"; status=1; }
 
 # Lockdep and DMA API debugging report without failing a KUnit case (a
 # KASAN report does fail it): look for their reports in the debug logs.
@@ -76,6 +84,10 @@ ARCHES=$arches "$top/scripts/bench.sh" --quick || { log "bench: FAILED"; status=
 
 # shellcheck disable=SC2086
 "$top/scripts/lint.sh" $arches || { log "lint: FAILED"; status=1; }
+
+log "the committed patches/ against a fresh export of the series"
+python3 "$top/scripts/series.py" check-export "$top/patches" ||
+	{ log "patches/: FAILED"; status=1; }
 
 overlap=$top/../shared/bin/upstream-overlap
 if [ -x "$overlap" ]; then

@@ -17,7 +17,9 @@
 # virtio-mmio and PCIe nodes changed from dma-coherent to dma-noncoherent)
 # and noncoherent-swiotlb (both).
 #
-# The kernel is allnoconfig plus io-boot/common.config and
+# Sets up and assembles TREE first if needed.  The machines are their own
+# (q35 for AHCI on x86_64, GICv3 and modern virtio-mmio on arm64), not
+# those of the KUnit boots.  The kernel is allnoconfig plus io-boot/common.config and
 # io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG; it is built in
 # .build/io/TREE-ARCH.  The full console of each boot goes to
 # .build/results/io-TREE-ARCH-VARIANT.log and one verdict line per variant
@@ -30,8 +32,10 @@ set -uo pipefail
 [ $# -ge 3 ] || die "usage: io-boot.sh ours|base x86_64|arm64 VARIANT..."
 tree=$1 arch=$2
 shift 2
+"$top/scripts/setup.sh" --io || die "setup failed"
+python3 "$top/scripts/series.py" assemble "$tree" >&2 ||
+	die "the series does not apply"
 src=$(tree_dir "$tree")
-[ -f "$src/Makefile" ] || die "no $tree tree in $src (scripts/series.py assemble)"
 data=$top/scripts/io-boot
 bdir=$build/io/$tree-$arch
 res=$build/results

@@ -51,15 +51,15 @@ status=0
 for variant in "$@"; do
 	name=$tree-$arch-$variant
 	kargs=() qargs=()
-	for a in $(variant_args "$variant") $(arch_boot_args "$arch"); do
+	for a in $(variant_args "$variant"); do
 		kargs+=(--kernel_args="$a")
 	done
 	cpus=$(variant_cpus "$variant")
 	if [ "$arch" = arm64 ]; then
 		# QEMU's own tree plus test memory and a shared-dma-pool device.
-		dtb=$build/dtb/virt-smp$cpus.dtb
+		dtb=$build/dtb/$tree-smp$cpus.dtb
 		mkdir -p "$build/dtb"
-		"$top/scripts/dma-kunit-dtb.sh" "$dtb" -smp "$cpus" ||
+		bash "$src/kernel/dma/tests/dma-kunit-dtb.sh" "$dtb" -smp "$cpus" ||
 			die "cannot make the arm64 device tree"
 		qargs+=(--qemu_args="-smp $cpus -dtb $dtb")
 	elif [ "$cpus" != 1 ]; then
@@ -69,7 +69,7 @@ for variant in "$@"; do
 	[ "$variant" = debug ] && bdir=$bdir-debug
 	log "running DMA suites: $tree tree, $arch, $variant"
 	# shellcheck disable=SC2046
-	python3 "$src/tools/testing/kunit/kunit.py" exec $(kunit_arch_args "$arch") \
+	python3 "$src/tools/testing/kunit/kunit.py" exec $(kunit_arch_args "$arch" "$src") \
 		--build_dir="$bdir" "${kargs[@]}" "${qargs[@]}" \
 		--json="$res/$name.json" \
 		2>&1 | tee "$res/$name.out" | grep -E '^\[..:..:..\] (=|\[|Testing|Ran)'

@@ -39,12 +39,14 @@ cross_prefix() {
 	esac
 }
 
-# kunit_arch_args ARCH: kunit.py options selecting ARCH
+# kunit_arch_args ARCH SRC: kunit.py options selecting ARCH and the QEMU
+# machine of the suites, kernel/dma/tests/qemu_configs/ARCH.py of tree SRC
 kunit_arch_args() {
 	local cross
 
 	cross=$(cross_prefix "$1") || exit 1
-	echo "--arch=$1${cross:+ --cross_compile=$cross}"
+	echo "--arch=$1${cross:+ --cross_compile=$cross}" \
+		"--qemu_config=$2/kernel/dma/tests/qemu_configs/$1.py"
 }
 
 # make_arch_args ARCH: kbuild variables selecting ARCH (CC: see kunit_cc)
@@ -73,7 +75,7 @@ kunit_build() {
 	mkdir -p "$bdir"
 	# shellcheck disable=SC2046
 	python3 "$src/tools/testing/kunit/kunit.py" build \
-		$(kunit_arch_args "$arch") --build_dir="$bdir" "$@" \
+		$(kunit_arch_args "$arch" "$src") --build_dir="$bdir" "$@" \
 		--jobs="$(nproc)" --make_options="CC=$(kunit_cc "$arch")" \
 		> "$logf" 2>&1 &
 	pid=$!
@@ -105,14 +107,5 @@ variant_cpus() {
 	case $1 in
 	smp4) echo 4 ;;
 	*) echo 1 ;;
-	esac
-}
-
-# arch_boot_args ARCH: kernel command line of every test boot.  On x86_64
-# the dma_coherent suite gets 64 MiB that the kernel does not use (arm64
-# gets its test memory from the device tree instead).
-arch_boot_args() {
-	case $1 in
-	x86_64) echo 'memmap=64M$0x30000000' ;;
 	esac
 }

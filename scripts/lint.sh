@@ -4,9 +4,10 @@
 # lint.sh ARCH...: the static checks on our files, in the assembled tree:
 # checkpatch --strict on every patch of the series, kernel-doc, that
 # each kernel-doc directive of our Documentation pages renders something
-# (as Documentation/sphinx/kerneldoc.py would run kernel-doc), and for
-# each ARCH a W=1 build with sparse (C=2) of our objects, in the KUnit
-# build directory that kunit.sh configured.  Prints each finding; exits
+# (as Documentation/sphinx/kerneldoc.py would run kernel-doc), the
+# kernel's Sphinx on the directories of our pages, and for each ARCH a
+# W=1 build with sparse (C=2) of our objects, in the KUnit build
+# directory that kunit.sh configured.  Prints each finding; exits
 # non-zero if there is any.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +28,7 @@ python3 scripts/series.py export "$out/patches" >/dev/null || exit 1
 # the compatibles of the dma_coherent suite's test nodes are no bindings.
 # Debian's python3 first: checkpatch's SPDX check needs its python3-ply.
 if ! (cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet \
-	--ignore FILE_PATH_CHANGES,UNDOCUMENTED_DT_STRING "$out"/patches/*.patch) > "$out/checkpatch.txt" 2>&1; then
+	--ignore FILE_PATH_CHANGES,UNDOCUMENTED_DT_STRING "$out"/patches/0*-*.patch) > "$out/checkpatch.txt" 2>&1; then
 	cat "$out/checkpatch.txt"
 	fail=1
 fi
@@ -183,6 +184,24 @@ if [ ${#pages[@]} -gt 0 ]; then
 	kdoc_check_directives "${pages[@]}" > "$out/kernel-doc-directives.txt" ||
 		fail=1
 	cat "$out/kernel-doc-directives.txt"
+fi
+
+# The kernel's Sphinx on the directory of our page: no warning may name
+# one of our pages or source files.  Warnings elsewhere are upstream's.
+mapfile -t docdirs < <(printf '%s\n' "${pages[@]}" | sed -n 's|^Documentation/\([^/]*\)/.*|\1|p' | sort -u)
+if [ ${#docdirs[@]} -gt 0 ]; then
+	log "htmldocs SPHINXDIRS=\"${docdirs[*]}\" with the kernel's Sphinx"
+	if ! make -C "$src" O="$build/htmldocs" SPHINXDIRS="${docdirs[*]}" \
+		htmldocs > "$out/htmldocs.txt" 2>&1; then
+		tail -n 20 "$out/htmldocs.txt"
+		fail=1
+	fi
+	if grep -iE 'warning|error' "$out/htmldocs.txt" |
+		grep -F -f <(printf '%s\n' "${pages[@]}" "${cfiles[@]}") \
+		> "$out/htmldocs-findings.txt"; then
+		cat "$out/htmldocs-findings.txt"
+		fail=1
+	fi
 fi
 
 for arch in "$@"; do

@@ -11,7 +11,8 @@ set -euo pipefail
 pkgs=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
       cpio rsync ccache sparse qemu-system-x86 qemu-system-arm
       gcc-aarch64-linux-gnu python3 git xz-utils device-tree-compiler
-      kmod perl codespell gnuplot-nox python3-ply python3-git busybox-static)
+      kmod perl codespell gnuplot-nox python3-ply python3-git busybox-static
+      python3-sphinx)
 
 sudo_cmd() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
