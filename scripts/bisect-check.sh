@@ -49,7 +49,7 @@ objects_of() {
 }
 
 # Warnings in our own files: the series' files and the test directory.
-ours_re='(kernel/dma/|include/linux/dma-direct\.h|include/linux/dma-map-ops\.h|arch/arm64/mm/dma-mapping\.c)[^:]*:[0-9]+:[0-9]+: (warning|error)'
+ours_re='(kernel/dma/|include/linux/dma-direct\.h|include/linux/dma-map-ops\.h|arch/arm64/mm/dma-mapping\.c)[^:]*:[0-9]+(:[0-9]+)?: (warning|error)'
 
 status=0
 for arch in "$@"; do

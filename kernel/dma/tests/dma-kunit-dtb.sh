@@ -32,8 +32,10 @@ mapfile -t params < <(python3 "$here/qemu_configs/machine.py" "$cfg" params)
 # QEMU merges the dumpdtb property into the -machine given before it.
 # -m as kunit.py starts the machine: coherent-virt.dtsi places its
 # regions at the top of that RAM.
+# QEMU says on stderr that it dumped the tree: shown only on failure.
 "$qemu" -nodefaults -m 1024 -nographic "${params[@]}" \
-	-machine "dumpdtb=$tmp/virt.dtb" "$@" >/dev/null
+	-machine "dumpdtb=$tmp/virt.dtb" "$@" >/dev/null 2>"$tmp/qemu.err" ||
+	{ cat "$tmp/qemu.err" >&2; exit 1; }
 dtc -q -I dtb -O dts -o "$tmp/virt.dts" "$tmp/virt.dtb"
 # A later definition of a node merges into the earlier one.
 cat "$tmp/virt.dts" "$here/coherent-virt.dtsi" > "$tmp/test.dts"
