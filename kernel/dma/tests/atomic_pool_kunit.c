@@ -600,44 +600,20 @@ static void dma_atomic_pool_free_by_page(struct kunit *test)
 #endif
 }
 
-/* The same through dma_alloc_pages()/dma_free_pages() for a decrypted device. */
-static void dma_atomic_pool_dma_free_pages(struct kunit *test)
-{
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct device *dev = dma_pool_test_device(test, false);
-	size_t size = 2 * PAGE_SIZE, before, during;
-	unsigned long flags;
-	struct page *page;
-	dma_addr_t dma;
-
-	dma_pool_force_decrypted(test);
-	spin_lock_irqsave(&dma_pool_test_lock, flags);
-	before = dma_pool_in_use();
-	page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL, GFP_ATOMIC);
-	during = dma_pool_in_use();
-	spin_unlock_irqrestore(&dma_pool_test_lock, flags);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_EQ(test, during, before + size);
-
-	dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
-	KUNIT_EXPECT_EQ(test, dma_pool_in_use(), before);
-#else
-	kunit_skip(test, "needs the DMA test seams to fake a confidential guest");
-#endif
-}
-
 /*
- * Whether pages go back to a pool is decided by where they lie, not by
- * the device at free time: on an SME host a device stops needing
- * decrypted memory when its coherent mask is raised, possibly between
- * dma_alloc_pages() and dma_free_pages().  A pool page must still go back
- * to its pool, never to the page allocator.
+ * dma_alloc_pages() from atomic context for a decrypted device takes
+ * @size bytes from a pool, and dma_free_pages() gives them back, also when
+ * the device no longer needs decrypted memory by then (@still_decrypted
+ * false): on an SME host that follows the coherent mask, which a driver
+ * may raise between the two calls.  Whether pages go back to a pool is
+ * decided by where they lie, never by the device at free time.
  */
-static void dma_atomic_pool_free_pages_after_mask_change(struct kunit *test)
+static void dma_pool_check_free_pages(struct kunit *test, size_t size,
+				      bool still_decrypted)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct device *dev = dma_pool_test_device(test, false);
-	size_t size = PAGE_SIZE, before, during;
+	size_t before, during;
 	unsigned long flags;
 	struct page *page;
 	dma_addr_t dma;
@@ -651,10 +627,28 @@ static void dma_atomic_pool_free_pages_after_mask_change(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_EQ(test, during, before + size);
 
-	/* The device no longer needs its memory shared with the host. */
-	kunit_deactivate_static_stub(test, dma_direct_force_decrypted);
+	if (!still_decrypted)
+		kunit_deactivate_static_stub(test, dma_direct_force_decrypted);
 	dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
 	KUNIT_EXPECT_EQ(test, dma_pool_in_use(), before);
+}
+#endif
+
+/* The same through dma_alloc_pages()/dma_free_pages() for a decrypted device. */
+static void dma_atomic_pool_dma_free_pages(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+	dma_pool_check_free_pages(test, 2 * PAGE_SIZE, true);
+#else
+	kunit_skip(test, "needs the DMA test seams to fake a confidential guest");
+#endif
+}
+
+/* A device that stopped needing decrypted memory frees to the pool too. */
+static void dma_atomic_pool_free_pages_after_mask_change(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+	dma_pool_check_free_pages(test, PAGE_SIZE, false);
 #else
 	kunit_skip(test, "needs the DMA test seams to fake a confidential guest");
 #endif
