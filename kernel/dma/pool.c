@@ -42,13 +42,13 @@ enum atomic_pool_id {
 };
 
 static const gfp_t atomic_pool_zone[ATOMIC_POOL_COUNT] = {
-	[ATOMIC_POOL_DMA]		= GFP_DMA,
+	[ATOMIC_POOL_DMA]	= GFP_DMA,
 	[ATOMIC_POOL_DMA32]	= GFP_DMA32,
 	[ATOMIC_POOL_KERNEL]	= 0,
 };
 
 static const char * const atomic_pool_debugfs_name[ATOMIC_POOL_COUNT] = {
-	[ATOMIC_POOL_DMA]		= "pool_size_dma",
+	[ATOMIC_POOL_DMA]	= "pool_size_dma",
 	[ATOMIC_POOL_DMA32]	= "pool_size_dma32",
 	[ATOMIC_POOL_KERNEL]	= "pool_size_kernel",
 };
