@@ -580,11 +580,10 @@ struct page *dma_direct_alloc_pages(struct device *dev,
 	struct page *page;
 	void *vaddr;
 
-	size = PAGE_ALIGN(size);
 	if (dma_direct_force_decrypted(dev) && dma_direct_needs_pool(dev, gfp))
 		return dma_direct_alloc_from_pool(dev, size, dma, &vaddr, gfp);
 
-	page = dma_direct_alloc_backing(dev, size, gfp & ~__GFP_ZERO, false);
+	page = dma_direct_alloc_backing(dev, size, gfp, false);
 	if (!page)
 		return NULL;
 
@@ -612,7 +611,6 @@ void dma_direct_free_pages(struct device *dev, size_t size,
 			   struct page *page, dma_addr_t dma,
 			   enum dma_data_direction dir)
 {
-	size = PAGE_ALIGN(size);
 	/*
 	 * Whether the pages came from an atomic pool is decided by where they
 	 * lie, not by the device: whether it needs decrypted memory can change
@@ -621,7 +619,7 @@ void dma_direct_free_pages(struct device *dev, size_t size,
 	 * alias of it.
 	 */
 	if (IS_ENABLED(CONFIG_DMA_COHERENT_POOL) &&
-	    dma_free_page_from_pool(dev, page, size))
+	    dma_free_from_pool_page(dev, page, size))
 		return;
 	if (dma_direct_encrypt(dev, page_address(page), size))
 		return;

@@ -588,61 +588,53 @@ struct page *dma_alloc_from_pool(struct device *dev, size_t size,
 				      pool);
 }
 
-struct atomic_pool_phys_lookup {
-	phys_addr_t phys;
-	size_t size;
-	unsigned long vaddr;
-};
-
-static void atomic_pool_match_chunk(struct gen_pool *pool,
-				    struct gen_pool_chunk *chunk, void *data)
-{
-	struct atomic_pool_phys_lookup *lookup = data;
-	size_t len = chunk->end_addr - chunk->start_addr + 1;
-	phys_addr_t offset = lookup->phys - chunk->phys_addr;
-
-	if (lookup->phys >= chunk->phys_addr && offset < len &&
-	    lookup->size <= len - offset)
-		lookup->vaddr = chunk->start_addr + offset;
-}
-
 /*
- * The pool address of a buffer given by its linear-map address, as
- * dma_free_pages() gives it, or 0.  Differs only where the pool hands out
- * vmalloc-space aliases.
+ * Where @pool handed out the buffer at @phys, or 0.  With DMA_DIRECT_REMAP
+ * every pool hands out vmalloc-space aliases, so a buffer known only by its
+ * page is found by physical address.  The chunk list is walked here rather
+ * than through gen_pool_for_each_chunk(), whose indirect call per chunk
+ * shows in the alloc_free_pages row of the benchmark.
  */
 static unsigned long atomic_pool_alias_of(struct gen_pool *pool,
-					  void *start, size_t size)
+					  phys_addr_t phys, size_t size)
 {
-	struct atomic_pool_phys_lookup lookup = { .size = size };
+	struct gen_pool_chunk *chunk;
+	unsigned long vaddr = 0;
 
-	if (!IS_ENABLED(CONFIG_DMA_DIRECT_REMAP) || !virt_addr_valid(start))
-		return 0;
-	lookup.phys = virt_to_phys(start);
-	gen_pool_for_each_chunk(pool, atomic_pool_match_chunk, &lookup);
-	return lookup.vaddr;
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk) {
+		size_t len = chunk->end_addr - chunk->start_addr + 1;
+		phys_addr_t offset = phys - chunk->phys_addr;
+
+		/* Below the chunk, offset wraps and exceeds len. */
+		if (offset < len && size <= len - offset) {
+			vaddr = chunk->start_addr + offset;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return vaddr;
 }
 
 /*
- * Give a buffer back to @pool if it came from there.  With @by_page,
- * @start may also be the linear-map address of a buffer that the pool
- * handed out at a vmalloc-space alias.
+ * Give a buffer back to @pool if it came from there.  It is known by the
+ * address the pool handed out (@start), or with @by_phys by its physical
+ * address alone (@phys), which is where the pool hands out aliases.
  */
 static __always_inline bool atomic_pool_give_back(struct gen_pool *pool,
-						  void *start, size_t size,
-						  bool by_page)
+						  void *start, phys_addr_t phys,
+						  size_t size, bool by_phys)
 {
 	unsigned long vaddr = (unsigned long)start;
 
 	if (!pool)
 		return false;
-	if (!gen_pool_has_addr(pool, vaddr, size)) {
-		if (!by_page)
-			return false;
-		vaddr = atomic_pool_alias_of(pool, start, size);
-		if (!vaddr)
-			return false;
-	}
+	if (by_phys)
+		vaddr = atomic_pool_alias_of(pool, phys, size);
+	else if (!gen_pool_has_addr(pool, vaddr, size))
+		vaddr = 0;
+	if (!vaddr)
+		return false;
 	gen_pool_free(pool, vaddr, size);
 	return true;
 }
@@ -651,8 +643,8 @@ static __always_inline bool atomic_pool_give_back(struct gen_pool *pool,
  * The pools after the first on the route of the highest zone, which lists
  * every pool there is, from the top.
  */
-static noinline bool atomic_pool_give_back_rest(void *start, size_t size,
-						bool by_page)
+static noinline bool atomic_pool_give_back_rest(void *start, phys_addr_t phys,
+						size_t size, bool by_phys)
 {
 	const u8 *route = atomic_pool_routes[ATOMIC_POOL_KERNEL];
 
@@ -660,7 +652,7 @@ static noinline bool atomic_pool_give_back_rest(void *start, size_t size,
 		return false;
 	while (*++route != ATOMIC_POOL_COUNT)
 		if (atomic_pool_give_back(atomic_pool_get(*route), start,
-					  size, by_page))
+					  phys, size, by_phys))
 			return true;
 	return false;
 }
@@ -669,12 +661,13 @@ static noinline bool atomic_pool_give_back_rest(void *start, size_t size,
  * Every coherent free passes here, through dma_free_from_pool().  The first
  * pool is the kernel pool where there is one, which serves most devices.
  */
-static __always_inline bool atomic_pool_give_back_any(void *start, size_t size,
-						      bool by_page)
+static __always_inline bool atomic_pool_give_back_any(void *start,
+						      phys_addr_t phys,
+						      size_t size, bool by_phys)
 {
-	return atomic_pool_give_back(atomic_pool_first(0), start, size,
-				     by_page) ||
-	       atomic_pool_give_back_rest(start, size, by_page);
+	return atomic_pool_give_back(atomic_pool_first(0), start, phys, size,
+				     by_phys) ||
+	       atomic_pool_give_back_rest(start, phys, size, by_phys);
 }
 
 /**
@@ -689,11 +682,11 @@ static __always_inline bool atomic_pool_give_back_any(void *start, size_t size,
  */
 bool dma_free_from_pool(struct device *dev, void *start, size_t size)
 {
-	return atomic_pool_give_back_any(start, size, false);
+	return atomic_pool_give_back_any(start, 0, size, false);
 }
 
 /**
- * dma_free_page_from_pool() - give back a pool buffer known by its page
+ * dma_free_from_pool_page() - give back a pool buffer known by its page
  * @dev: the device the buffer was for
  * @page: first page of the buffer
  * @size: size passed at allocation
@@ -706,8 +699,10 @@ bool dma_free_from_pool(struct device *dev, void *start, size_t size)
  * Context: any context.
  * Return: as dma_free_from_pool().
  */
-bool dma_free_page_from_pool(struct device *dev, struct page *page,
+bool dma_free_from_pool_page(struct device *dev, struct page *page,
 			     size_t size)
 {
-	return atomic_pool_give_back_any(page_address(page), size, true);
+	if (!IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
+		return dma_free_from_pool(dev, page_address(page), size);
+	return atomic_pool_give_back_any(NULL, page_to_phys(page), size, true);
 }

@@ -592,7 +592,7 @@ static void dma_atomic_pool_free_by_page(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 
 	KUNIT_EXPECT_EQ(test, during, before + size);
-	KUNIT_EXPECT_TRUE(test, dma_free_page_from_pool(dev, page, size));
+	KUNIT_EXPECT_TRUE(test, dma_free_from_pool_page(dev, page, size));
 	after = dma_pool_in_use();
 	KUNIT_EXPECT_EQ(test, after, before);
 #else

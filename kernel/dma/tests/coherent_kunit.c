@@ -18,10 +18,7 @@
  * Placement is checked against a model: upstream's rule, the lowest free
  * block of 2^order pages aligned to its size, computed with the bitmap
  * helpers of lib/bitmap.c.  All cases use the public interface of
- * coherent.c and the DMA API only and run against any implementation; the
- * few that check behaviour changed on purpose since 6.12, or that time the
- * allocator against upstream's, skip without CONFIG_DMA_KUNIT_SEAMS (that
- * is, on the pristine tree).
+ * coherent.c and the DMA API only and run against any implementation.
  *
  * The global pool (DMA_GLOBAL_POOL) is not tested here: no architecture
  * booted here selects it.
@@ -278,15 +275,12 @@ static void dma_coherent_alloc_from_pool(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 64 * PAGE_SIZE), 0);
 }
 
-/* Since 6.12: the tail of the last page is zeroed too, not only @size. */
+/* The tail of the last page is zeroed too: the device may read it. */
 static void dma_coherent_zeroes_whole_pages(struct kunit *test)
 {
-	struct dma_coh_pool *pool;
+	struct dma_coh_pool *pool = dma_coh_pool(test, 8);
 	long page;
 
-	if (!IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS))
-		kunit_skip(test, "6.12 zeroes only the size asked for");
-	pool = dma_coh_pool(test, 8);
 	memset(pool->vbase, 0x5a, 2 * PAGE_SIZE);
 	page = dma_coh_alloc(test, pool, PAGE_SIZE + 100);
 	KUNIT_ASSERT_EQ(test, page, 0);
@@ -431,18 +425,11 @@ static void dma_coherent_bad_size(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 8 * PAGE_SIZE), 0);
 }
 
-/*
- * Since 6.12: a request for nothing gets nothing.  In 6.12, get_order(0)
- * is 52 and bitmap_find_free_region() truncates 2^52 to 0 pages, so the
- * pool hands out its first block and marks nothing taken.
- */
+/* A request for nothing gets nothing, and takes nothing from the pool. */
 static void dma_coherent_zero_size(struct kunit *test)
 {
-	struct dma_coh_pool *pool;
+	struct dma_coh_pool *pool = dma_coh_pool(test, 8);
 
-	if (!IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS))
-		kunit_skip(test, "6.12 hands out a buffer for size 0");
-	pool = dma_coh_pool(test, 8);
 	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 0), -1);
 	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 8 * PAGE_SIZE), 0);
 }
@@ -647,18 +634,15 @@ static void dma_coherent_mmap_out_of_bounds(struct kunit *test)
 }
 
 /*
- * Since 6.12: a pool buffer said to run past the end of the pool is still
- * the pool's, and is refused, rather than mapped some other way with
- * whatever lies beyond the pool.
+ * A pool buffer said to run past the end of the pool is still the pool's,
+ * and is refused rather than mapped some other way with whatever lies
+ * beyond the pool.
  */
 static void dma_coherent_mmap_past_pool(struct kunit *test)
 {
-	struct dma_coh_mmap_ctx *ctx;
+	struct dma_coh_mmap_ctx *ctx = dma_coh_mmap_setup(test);
 	struct dma_kunit_umap um;
 
-	if (!IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS))
-		kunit_skip(test, "6.12 leaves such a buffer to the caller");
-	ctx = dma_coh_mmap_setup(test);
 	ctx->size = 8 * PAGE_SIZE;
 	um = dma_kunit_mmap(test, dma_coh_mmap_fn, ctx, 0, 1);
 	KUNIT_EXPECT_EQ(test, (long)um.addr, -ENXIO);

@@ -688,6 +688,23 @@ static void dma_direct_required_mask_offset(struct kunit *test)
 }
 
 /*
+ * The mask covers the last byte of RAM, not only the start of the last
+ * page: an offset that is not a page multiple makes that page straddle a
+ * power of two on the DMA side, here 2^40.
+ */
+static void dma_direct_required_mask_last_byte(struct kunit *test)
+{
+	struct device *dev = dtest_plain_device(test);
+	u64 ram = PFN_PHYS(max_pfn);
+	u64 dma_start = (1ULL << 40) - ram + PAGE_SIZE / 2;
+
+	KUNIT_ASSERT_EQ(test, dma_direct_set_offset(dev, 0, dma_start, ram), 0);
+	KUNIT_ASSERT_LT(test, phys_to_dma(dev, ram - PAGE_SIZE), 1ULL << 40);
+	KUNIT_EXPECT_EQ(test, dma_direct_get_required_mask(dev),
+			DMA_BIT_MASK(41));
+}
+
+/*
  * Masks of 32 bits and more are always accepted; narrower ones only if they
  * cover ZONE_DMA or all RAM, whichever is lower.  A refused mask leaves the
  * old one in place.
@@ -2163,9 +2180,9 @@ static void dma_direct_swiotlb_exhaustion(struct kunit *test)
 	dtest_expect_no_warning(test, watch);
 }
 
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 /* Memory that must be decrypted, through the test seams */
 
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 /* What the memory encryption seams were asked to do. */
 struct dtest_crypt {
 	unsigned int decrypts;
@@ -2464,6 +2481,7 @@ static void dma_direct_decrypt_not_remapped(struct kunit *test)
 static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE(dma_direct_required_mask_covers_ram),
 	KUNIT_CASE(dma_direct_required_mask_offset),
+	KUNIT_CASE(dma_direct_required_mask_last_byte),
 	KUNIT_CASE(dma_direct_supported_masks),
 	KUNIT_CASE(dma_direct_supported_x86),
 	KUNIT_CASE_PARAM(dma_direct_coherent_ok_limits,
