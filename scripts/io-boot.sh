@@ -17,9 +17,10 @@
 # virtio-mmio and PCIe nodes changed from dma-coherent to dma-noncoherent)
 # and noncoherent-swiotlb (both).
 #
-# Sets up and assembles TREE first if needed.  The machines are their own
-# (q35 for AHCI on x86_64, GICv3 and modern virtio-mmio on arm64), not
-# those of the KUnit boots.  The kernel is allnoconfig plus io-boot/common.config and
+# Sets up and assembles TREE first if needed.  The machine is that of the
+# KUnit boots (kernel/dma/tests/qemu_configs/ARCH.py, its kernel command
+# line included), with the disks added, an AHCI controller on x86_64 and
+# modern virtio-mmio on arm64.  The kernel is allnoconfig plus io-boot/common.config and
 # io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG; it is built in
 # .build/io/TREE-ARCH.  The full console of each boot goes to
 # .build/results/io-TREE-ARCH-VARIANT.log and one verdict line per variant
@@ -42,13 +43,24 @@ res=$build/results
 boot_timeout=${IO_BOOT_TIMEOUT:-300}
 mkdir -p "$bdir" "$res"
 
+# The machine of the KUnit boots, with 1 GiB and two vCPUs.
+cfg=$src/kernel/dma/tests/qemu_configs/$arch.py
+machine=$src/kernel/dma/tests/qemu_configs/machine.py
+[ -f "$cfg" ] || cfg=$top/kernel/dma/tests/qemu_configs/$arch.py
+[ -f "$cfg" ] || die "no QEMU machine description for $arch"
+[ -f "$machine" ] || machine=$top/kernel/dma/tests/qemu_configs/machine.py
+export KUNIT_DIR=$src/tools/testing/kunit
+qemu=("$(python3 "$machine" "$cfg" qemu)") || die "cannot read $cfg"
+mapfile -t -O 1 qemu < <(python3 "$machine" "$cfg" params)
+qemu+=(-m 1G -smp 2)
+cmdline=$(python3 "$machine" "$cfg" cmdline) || die "cannot read $cfg"
+
 # shellcheck disable=SC2054 # commas inside QEMU options
 case $arch in
 x86_64)
 	image=arch/x86/boot/bzImage
-	qemu=(qemu-system-x86_64 -machine q35 -cpu max -m 1G -smp 2)
+	qemu+=(-device ich9-ahci,id=ahci)
 	swiotlb=$(variant_args swiotlb)
-	console=ttyS0
 	disks=(nvme ahci virtio-blk-pci)
 	elf_machine="3e 00"
 	;;
@@ -56,14 +68,12 @@ arm64)
 	image=arch/arm64/boot/Image
 	# virtio-mmio 2 (QEMU's default is the legacy 1, which cannot offer
 	# VIRTIO_F_ACCESS_PLATFORM: the disk would bypass the DMA API)
-	qemu=(qemu-system-aarch64 -machine virt,gic-version=3 -cpu max,pauth-impdef=on -m 1G -smp 2
-	      -global virtio-mmio.force-legacy=false)
+	qemu+=(-global virtio-mmio.force-legacy=false)
 	# A plain swiotlb=force gets a 1 MiB buffer here (arm64 shrinks the
 	# default to 1 MiB per GiB of RAM for kmalloc bouncing), less than one
 	# 1.25 MiB virtio-blk request: virtio-blk then retries the mapping
 	# forever.  Any size but the default (32768 slabs) stops the shrinking.
 	swiotlb="swiotlb=16384,force"
-	console=ttyAMA0
 	disks=(virtio-blk-mmio virtio-blk-pci nvme)
 	elf_machine="b7 00"
 	;;
@@ -156,7 +166,7 @@ for variant in "$@"; do
 	name=io-$tree-$arch-$variant
 	out=$res/$name.log
 	rm -f "$out"
-	kargs="console=$console panic=-1 iotest=$(IFS=,; echo "${disks[*]}")"
+	kargs="$cmdline panic=-1 iotest=$(IFS=,; echo "${disks[*]}")"
 	qargs=()
 	case $variant in
 	*swiotlb) kargs+=" $swiotlb iotest_swiotlb=1" ;;
@@ -183,7 +193,7 @@ for variant in "$@"; do
 	# shellcheck disable=SC2054
 	if [ "$arch" = x86_64 ]; then
 		qargs+=(-drive "$(drv 0)" -device nvme,serial=iotest-nvme,drive=disk0
-			-drive "$(drv 1)" -device ide-hd,drive=disk1,bus=ide.0
+			-drive "$(drv 1)" -device ide-hd,drive=disk1,bus=ahci.0
 			-drive "$(drv 2)" -device virtio-blk-pci,drive=disk2,iommu_platform=on,disable-legacy=on)
 	else
 		qargs+=(-drive "$(drv 0)" -device virtio-blk-device,drive=disk0,iommu_platform=on

@@ -300,12 +300,7 @@ static void dma_pool_need_zone(struct kunit *test, gfp_t zone)
 		kunit_skip(test, "no ZONE_DMA32");
 }
 
-/*
- * A request is offered memory of its zone or lower zones only.  Our pools
- * follow "dma/pool: Improve pool lookup" and "Avoid allocating redundant
- * pools" (after 6.12): no pool for an empty zone.  What is checked here
- * holds for 6.12's three pools too.
- */
+/* A request is offered memory of its zone or lower zones only. */
 static void dma_atomic_pool_zone_choice(struct kunit *test)
 {
 	gfp_t zone = *(const gfp_t *)test->param_value;
@@ -571,8 +566,7 @@ static size_t dma_pool_in_use(void)
 
 /*
  * A buffer is found again from its page, as dma_free_pages() knows it,
- * even where the pool hands out vmalloc-space aliases.  6.12 hands such a
- * buffer on to the page allocator instead.
+ * even where the pool hands out vmalloc-space aliases.
  */
 static void dma_atomic_pool_free_by_page(struct kunit *test)
 {
@@ -596,7 +590,7 @@ static void dma_atomic_pool_free_by_page(struct kunit *test)
 	after = dma_pool_in_use();
 	KUNIT_EXPECT_EQ(test, after, before);
 #else
-	kunit_skip(test, "free by page address is a fix after 6.12; needs the seams");
+	kunit_skip(test, "needs the DMA test seams to see the pools");
 #endif
 }
 
@@ -737,6 +731,48 @@ static void dma_atomic_pool_initial_size(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, first, want, "pool of zone %u", i);
 	}
 	KUNIT_EXPECT_GE(test, pools, 1);
+#else
+	kunit_skip(test, "needs the DMA test seams to see the pools");
+#endif
+}
+
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+/* Does the zone of @gfp hold memory that the kernel manages? */
+static bool dma_pool_zone_populated(gfp_t gfp)
+{
+	enum zone_type type = gfp_zone(gfp);
+	pg_data_t *pgdat;
+
+	for_each_online_pgdat(pgdat)
+		if (managed_zone(&pgdat->node_zones[type]))
+			return true;
+	return false;
+}
+#endif
+
+/*
+ * Each zone that holds memory has a pool, and no other does: the requests
+ * of an empty zone go to the pools of lower zones.  In the 1 GiB test
+ * machines the normal zone is empty, and on arm64 the 32-bit zone too.
+ */
+static void dma_atomic_pool_empty_zone(struct kunit *test)
+{
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+	unsigned int i, empty = 0;
+
+	for (i = 0; i < ARRAY_SIZE(dma_pool_zones); i++) {
+		gfp_t zone = dma_pool_zones[i];
+		struct gen_pool *pool = dma_atomic_pool_for_zone(zone);
+
+		if (dma_pool_zone_populated(zone)) {
+			KUNIT_EXPECT_NOT_NULL_MSG(test, pool, "zone %u", i);
+			continue;
+		}
+		empty++;
+		KUNIT_EXPECT_NULL_MSG(test, pool, "zone %u", i);
+	}
+	if (!empty)
+		kunit_skip(test, "every zone holds memory");
 #else
 	kunit_skip(test, "needs the DMA test seams to see the pools");
 #endif
@@ -1256,6 +1292,7 @@ static struct kunit_case dma_atomic_pool_cases[] = {
 	KUNIT_CASE(dma_atomic_pool_free_pages_after_mask_change),
 	KUNIT_CASE(dma_atomic_pool_refilled),
 	KUNIT_CASE(dma_atomic_pool_initial_size),
+	KUNIT_CASE(dma_atomic_pool_empty_zone),
 	KUNIT_CASE(dma_atomic_pool_expand_adds),
 	KUNIT_CASE(dma_atomic_pool_expand_steps_down),
 	KUNIT_CASE(dma_atomic_pool_expand_no_memory),
