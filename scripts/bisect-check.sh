@@ -12,6 +12,12 @@
 # made by kunit.sh) for its .config and dependency files.  Patches are
 # checked out in a worktree of their own, .build/bisect, and built in
 # .build/bisect-out/ARCH, so make rebuilds only what a patch changes.
+#
+# A clean build is remembered, like ccache remembers an object, under a
+# key of everything that decides it: the patch's tree (all of its files),
+# the .config, the compiler and the objects.  A patch whose key built
+# cleanly before, in any clone on this machine, is not built again
+# (BISECT_CACHE=0 builds every patch).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +57,23 @@ objects_of() {
 # Warnings in our own files: the series' files and the test directory.
 ours_re='(kernel/dma/|include/linux/dma-direct\.h|include/linux/dma-map-ops\.h|arch/arm64/mm/dma-mapping\.c)[^:]*:[0-9]+(:[0-9]+)?: (warning|error)'
 
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/dma-direct-check/bisect
+[ "${BISECT_CACHE:-1}" = 0 ] && cache=
+[ -z "$cache" ] || mkdir -p "$cache" || cache=
+
+# build_key SHA ARCH OBJ...: the key of a clean build of OBJ at patch SHA.
+build_key() {
+	local sha=$1 arch=$2
+	shift 2
+	{
+		git -C "$tree" rev-parse "$sha^{tree}"
+		echo "$arch"
+		sha256sum < "$kb/.config"
+		$(kunit_cc "$arch") --version | head -n 1
+		printf '%s\n' "$@"
+	} | sha256sum | cut -d' ' -f1
+}
+
 status=0
 for arch in "$@"; do
 	kb=$build/kunit/ours-$arch
@@ -60,7 +83,7 @@ for arch in "$@"; do
 	mkdir -p "$out"
 	: > "$logf"
 	start=$SECONDS
-	n=0 built=0 failed=0
+	n=0 built=0 failed=0 cached=0
 	for sha in $shas; do
 		n=$((n + 1))
 		subject=$(git -C "$tree" log -1 --format=%s "$sha")
@@ -68,6 +91,13 @@ for arch in "$@"; do
 		mapfile -t objs < <(objects_of "$sha" "$kb")
 		if [ ${#objs[@]} -eq 0 ]; then
 			echo "[$n] $subject: no object to build" >> "$logf"
+			continue
+		fi
+		key=
+		[ -z "$cache" ] || key=$(build_key "$sha" "$arch" "${objs[@]}")
+		if [ -n "$key" ] && [ -e "$cache/$key" ]; then
+			echo "[$n] $subject: ${#objs[@]} objects, built cleanly before" >> "$logf"
+			cached=$((cached + 1))
 			continue
 		fi
 		# The final config; symbols that this patch does not know yet
@@ -93,9 +123,10 @@ for arch in "$@"; do
 			status=1
 		else
 			built=$((built + ${#objs[@]}))
+			[ -z "$key" ] || : > "$cache/$key"
 		fi
 	done
 	rm -f "$logf.step"
-	log "bisect $arch: $n patches, $built objects built, $failed patches failed ($((SECONDS - start))s; log: .build/results/bisect-$arch.log)"
+	log "bisect $arch: $n patches, $built objects built, $cached patches built cleanly before, $failed patches failed ($((SECONDS - start))s; log: .build/results/bisect-$arch.log)"
 done
 exit $status
