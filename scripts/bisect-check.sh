@@ -69,7 +69,7 @@ build_key() {
 		git -C "$tree" rev-parse "$sha^{tree}"
 		echo "$arch"
 		sha256sum < "$kb/.config"
-		$(kunit_cc "$arch") --version | head -n 1
+		echo "$cc_version"
 		printf '%s\n' "$@"
 	} | sha256sum | cut -d' ' -f1
 }
@@ -80,6 +80,7 @@ for arch in "$@"; do
 	out=$build/bisect-out/$arch
 	logf=$res/bisect-$arch.log
 	[ -f "$kb/.config" ] || die "no KUnit build of ours for $arch in $kb"
+	cc_version=$($(kunit_cc "$arch") --version | head -n 1)
 	mkdir -p "$out"
 	: > "$logf"
 	start=$SECONDS

@@ -46,10 +46,6 @@ mkdir -p "$bdir" "$res"
 # The machine of the KUnit boots, with 1 GiB and two vCPUs.
 cfg=$src/kernel/dma/tests/qemu_configs/$arch.py
 machine=$src/kernel/dma/tests/qemu_configs/machine.py
-[ -f "$cfg" ] || cfg=$top/kernel/dma/tests/qemu_configs/$arch.py
-[ -f "$cfg" ] || die "no QEMU machine description for $arch"
-[ -f "$machine" ] || machine=$top/kernel/dma/tests/qemu_configs/machine.py
-export KUNIT_DIR=$src/tools/testing/kunit
 qemu=("$(python3 "$machine" "$cfg" qemu)") || die "cannot read $cfg"
 mapfile -t -O 1 qemu < <(python3 "$machine" "$cfg" params)
 qemu+=(-m 1G -smp 2)
