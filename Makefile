@@ -5,13 +5,14 @@
 
 ARCH ?= x86_64
 
-.PHONY: run check bench io setup series export lint clean help
+.PHONY: run check bench io matrix setup series export lint clean help
 
 help:
 	@echo "make run [ARCH=x86_64|arm64]  build, boot under QEMU, run the DMA suites"
 	@echo "make check                    all suites, both arches, variants, base tree, lint"
 	@echo "make bench                    instructions per DMA operation, base vs ours"
 	@echo "make io                       real NVMe/AHCI/virtio I/O boots, both arches"
+	@echo "make matrix                   build our files on every arch and config (W=1)"
 	@echo "make export                   write the series as patches to patches/ (committed)"
 	@echo "make setup                    install packages, extract the base tree"
 	@echo "make lint [ARCH=...]           checkpatch, kernel-doc, W=1 and sparse on our files"
@@ -30,6 +31,11 @@ io:
 	@scripts/io-boot.sh ours x86_64 default swiotlb
 	@scripts/io-boot.sh ours arm64 default swiotlb noncoherent noncoherent-swiotlb
 
+matrix:
+	@scripts/setup.sh
+	@python3 scripts/series.py assemble ours
+	@scripts/matrix.sh
+
 setup:
 	@scripts/setup.sh --io
 
@@ -45,4 +51,4 @@ lint:
 clean:
 	rm -rf .build/kunit .build/results .build/lint .build/patches-check \
 		.build/bisect-out .build/htmldocs \
-		.build/io .build/bench .build/dtb
+		.build/io .build/bench .build/dtb .build/matrix

@@ -5,7 +5,9 @@
 # in four variants (default, swiotlb=force, coherent_pool=256K, 4 vCPUs),
 # on our tree and (differential run) on the pristine base tree with only
 # the test patches, plus a debug kernel of our tree on arm64; that every
-# patch of the series builds on its own; real block I/O on arm64 through
+# patch of the series builds on its own; the compile matrix (our files on
+# seven architectures and in configurations that toggle what they branch
+# on, Debian's included); real block I/O on arm64 through
 # disks that a device tree marks DMA non-coherent, with and without
 # swiotlb=force; the benchmark in quick mode; then lint, the committed
 # patches/ against a fresh export, and the upstream-overlap bounds.  The
@@ -49,6 +51,11 @@ done
 log "bisectability: the objects of each patch, one patch at a time"
 # shellcheck disable=SC2086
 "$top/scripts/bisect-check.sh" $arches || { log "bisect: FAILED"; status=1; }
+
+# Every architecture and configuration that builds our files: the
+# objects concerned, with W=1, and the symbols of distribution kernels.
+log "compile matrix: our files on every architecture and configuration"
+"$top/scripts/matrix.sh" || { log "matrix: FAILED"; status=1; }
 
 # Lockdep and DMA API debugging report without failing a KUnit case (a
 # KASAN report does fail it): look for their reports in the debug logs.
@@ -103,6 +110,11 @@ if [ -s "$io" ]; then
 	echo
 	echo "Real I/O, arm64, disks DMA non-coherent (device tree):"
 	sed 's/^/  /' "$io"
+fi
+if [ -s "$build/results/matrix.txt" ]; then
+	echo
+	echo "Compile matrix (W=1; what each configuration kept of the DMA suites and features):"
+	sed 's/^/  /' "$build/results/matrix.txt"
 fi
 python3 "$top/scripts/summary.py" "${runs[@]}" || status=1
 exit $status

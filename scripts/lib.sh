@@ -30,12 +30,19 @@ tree_dir() {
 	esac
 }
 
-# cross_prefix ARCH: the CROSS_COMPILE prefix of ARCH on this x86_64 host
+# cross_prefix ARCH: the CROSS_COMPILE prefix of kbuild's ARCH on this
+# x86_64 host, from Debian's cross compilers (scripts/setup.sh installs
+# them).  KUnit boots x86_64 and arm64; the compile matrix builds all.
 cross_prefix() {
 	case $1 in
-	x86_64) echo "" ;;
+	x86_64|i386) echo "" ;;
 	arm64) echo "aarch64-linux-gnu-" ;;
-	*) die "unknown arch $1 (x86_64 or arm64)" ;;
+	arm) echo "arm-linux-gnueabihf-" ;;
+	riscv) echo "riscv64-linux-gnu-" ;;
+	powerpc) echo "powerpc64le-linux-gnu-" ;;
+	mips) echo "mips-linux-gnu-" ;;
+	s390) echo "s390x-linux-gnu-" ;;
+	*) die "unknown arch $1" ;;
 	esac
 }
 

@@ -12,7 +12,9 @@ pkgs=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
       cpio rsync ccache sparse qemu-system-x86 qemu-system-arm
       gcc-aarch64-linux-gnu python3 git xz-utils device-tree-compiler
       kmod perl codespell gnuplot-nox python3-ply python3-git busybox-static
-      python3-sphinx)
+      python3-sphinx gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
+      gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu gcc-s390x-linux-gnu
+      linux-config-6.12)
 
 sudo_cmd() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -37,6 +37,7 @@
 #include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -404,7 +405,7 @@ static void dma_coherent_exhausted(struct kunit *test)
 }
 
 static const ssize_t dma_coh_bad_sizes[] = {
-	9 * PAGE_SIZE, 16 * PAGE_SIZE, (ssize_t)1 << 40, SSIZE_MAX, -1,
+	9 * PAGE_SIZE, 16 * PAGE_SIZE, SZ_1G, SSIZE_MAX, -1,
 	-(ssize_t)PAGE_SIZE,
 };
 
