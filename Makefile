@@ -51,4 +51,6 @@ lint:
 clean:
 	rm -rf .build/kunit .build/results .build/lint .build/patches-check \
 		.build/bisect-out .build/htmldocs \
-		.build/io .build/bench .build/dtb .build/matrix
+		.build/io .build/bench .build/dtb .build/matrix \
+		.build/differential/kunit .build/differential/bench \
+		.build/differential/io

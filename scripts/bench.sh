@@ -58,7 +58,7 @@ boot() {
 
 build_bench_kernel() {
 	log "building $1 kernel for $2 (benchmark config)"
-	kunit_build "$1" "$2" "$out/$1-$2" "$out/$1-$2-build.log" \
+	kunit_build "$1" "$2" "$(kernel_dir "$1" bench "$1-$2")" "$out/$1-$2-build.log" \
 		--kunitconfig="$top/scripts/bench/bench.config"
 }
 
@@ -67,9 +67,9 @@ for arch in $arches; do
 	for tree in base ours; do
 		if [ $mode = full ]; then
 			build_bench_kernel "$tree" "$arch" || { status=1; continue; }
-			bdir=$out/$tree-$arch extra=
+			bdir=$(kernel_dir "$tree" bench "$tree-$arch") extra=
 		else
-			bdir=$build/kunit/$tree-$arch extra=kunit.enable=0
+			bdir=$(kernel_dir "$tree" kunit "$tree-$arch") extra=kunit.enable=0
 		fi
 		for variant in default swiotlb; do
 			reps=1

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh: everything.  The DMA suites on x86_64 and arm64, each booted
-# in four variants (default, swiotlb=force, coherent_pool=256K, 4 vCPUs),
-# on our tree and (differential run) on the pristine base tree with only
+# check.sh: everything.  The DMA suites on x86_64, arm64 and riscv64,
+# each booted in four variants (default, swiotlb=force,
+# coherent_pool=256K, 4 vCPUs), on our tree and (differential run) on the pristine base tree with only
 # the test patches, plus a debug kernel of our tree on arm64; that every
 # patch of the series builds on its own; the compile matrix (our files on
 # seven architectures and in configurations that toggle what they branch
@@ -17,6 +17,9 @@ set -uo pipefail
 
 arches=${ARCHES:-x86_64 arm64}
 variants=${VARIANTS:-default swiotlb pool256k smp4}
+# riscv64 boots the suites too; its kernels are tested, not linted,
+# bisected or benchmarked (the compile matrix builds riscv with W=1).
+kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv}}
 # The debug kernel (lockdep, DMA API debugging, KASAN) is one more build:
 # on our tree only, and by default on arm64 only, where the suites reach
 # the most code (non-coherent devices, remap, the atomic pools).
@@ -28,12 +31,12 @@ setup_args=()
 [[ " $arches " == *" arm64 "* ]] && setup_args=(--io)
 "$top/scripts/setup.sh" "${setup_args[@]}" || die "setup failed"
 echo "DMA-direct rewrite: make check on Linux $(base_version "$build/base")" \
-	"(Debian linux-source-6.12), arches: $arches"
+	"(Debian linux-source-6.12), arches: $kunit_arches"
 python3 "$top/scripts/series.py" assemble ours || die "series does not apply"
 python3 "$top/scripts/series.py" assemble base || die "test patches do not apply to base"
 
 runs=()
-for arch in $arches; do
+for arch in $kunit_arches; do
 	for tree in ours base; do
 		t=$SECONDS
 		vs=$variants

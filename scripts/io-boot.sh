@@ -22,7 +22,7 @@
 # line included), with the disks added, an AHCI controller on x86_64 and
 # modern virtio-mmio on arm64.  The kernel is allnoconfig plus io-boot/common.config and
 # io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG; it is built in
-# .build/io/TREE-ARCH.  The full console of each boot goes to
+# .build/io/TREE-ARCH (base: under .build/differential/).  The full console of each boot goes to
 # .build/results/io-TREE-ARCH-VARIANT.log and one verdict line per variant
 # to stdout.  The exit status is non-zero if the build or any variant
 # failed.  IO_BOOT_CORRUPT=1 makes the guest compare one region against a
@@ -38,7 +38,7 @@ python3 "$top/scripts/series.py" assemble "$tree" >&2 ||
 	die "the series does not apply"
 src=$(tree_dir "$tree")
 data=$top/scripts/io-boot
-bdir=$build/io/$tree-$arch
+bdir=$(kernel_dir "$tree" io "$tree-$arch")
 res=$build/results
 boot_timeout=${IO_BOOT_TIMEOUT:-300}
 mkdir -p "$bdir" "$res"
@@ -105,7 +105,7 @@ read -ra make_args <<< "$(make_arch_args "$arch")"
 make_args+=("CC=$(kunit_cc "$arch")")
 cat "$data/common.config" "$data/$arch.config" > "$bdir/io.config"
 start=$SECONDS
-log "building $tree tree for $arch in .build/io/$tree-$arch (log: .build/results/io-$tree-$arch-build.log)"
+log "building $tree tree for $arch in ${bdir#"$top/"} (log: .build/results/io-$tree-$arch-build.log)"
 {
 	echo "tree: $src ($(git -C "$src" log -1 --format='%h %s' 2>/dev/null))"
 	make -C "$src" O="$bdir" "${make_args[@]}" \

@@ -21,12 +21,12 @@ for variant in "$@"; do
 	rm -f "$res/$tree-$arch-$variant".{json,log,out}
 done
 
-# build NAME KUNITCONFIG...: build the kernel .build/kunit/NAME.
+# build NAME KUNITCONFIG...: build the KUnit kernel NAME of the tree.
 build() {
 	local name=$1
 	shift
 	log "building $name (log: .build/results/$name-build.log)"
-	kunit_build "$tree" "$arch" "$build/kunit/$name" \
+	kunit_build "$tree" "$arch" "$(kernel_dir "$tree" kunit "$name")" \
 		"$res/$name-build.log" "$@" || die "build of $name failed"
 }
 
@@ -55,17 +55,18 @@ for variant in "$@"; do
 		kargs+=(--kernel_args="$a")
 	done
 	cpus=$(variant_cpus "$variant")
-	if [ "$arch" = arm64 ]; then
+	if arch_uses_dtb "$arch"; then
 		# QEMU's own tree plus test memory and a shared-dma-pool device.
-		dtb=$build/dtb/$tree-smp$cpus.dtb
+		dtb=$build/dtb/$tree-$arch-smp$cpus.dtb
 		mkdir -p "$build/dtb"
-		bash "$src/kernel/dma/tests/dma-kunit-dtb.sh" "$dtb" -smp "$cpus" ||
-			die "cannot make the arm64 device tree"
+		bash "$src/kernel/dma/tests/dma-kunit-dtb.sh" --arch="$arch" \
+			"$dtb" -smp "$cpus" ||
+			die "cannot make the $arch device tree"
 		qargs+=(--qemu_args="-smp $cpus -dtb $dtb")
 	elif [ "$cpus" != 1 ]; then
 		qargs+=(--qemu_args="-smp $cpus")
 	fi
-	bdir=$build/kunit/$tree-$arch
+	bdir=$(kernel_dir "$tree" kunit "$tree-$arch")
 	[ "$variant" = debug ] && bdir=$bdir-debug
 	log "running DMA suites: $tree tree, $arch, $variant"
 	# shellcheck disable=SC2046

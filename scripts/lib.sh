@@ -25,7 +25,21 @@ export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
 tree_dir() {
 	case $1 in
 	ours) echo "$build/linux" ;;
-	base) echo "$build/base-tests" ;;
+	base) echo "$build/differential/linux" ;;
+	*) die "unknown tree $1" ;;
+	esac
+}
+
+# kernel_dir ours|base KIND NAME: the build directory NAME of a kernel of
+# the tree (KIND: kunit, bench or io).  Every build directory sits two
+# levels below the directory of its tree, so a source file has the same
+# path relative to it, ../../linux/FILE, in both trees: ccache, which
+# sees paths relative to the build directory, then serves every upstream
+# file of the base tree's kernels from the cache that ours filled.
+kernel_dir() {
+	case $1 in
+	ours) echo "$build/$2/$3" ;;
+	base) echo "$build/differential/$2/$3" ;;
 	*) die "unknown tree $1" ;;
 	esac
 }
@@ -54,6 +68,16 @@ kunit_arch_args() {
 	cross=$(cross_prefix "$1") || exit 1
 	echo "--arch=$1${cross:+ --cross_compile=$cross}" \
 		"--qemu_config=$2/kernel/dma/tests/qemu_configs/$1.py"
+}
+
+# arch_uses_dtb ARCH: whether the machine of the suites on ARCH boots with
+# the device tree of kernel/dma/tests/dma-kunit-dtb.sh (its test memory);
+# x86_64 reserves its test memory with memmap= instead.
+arch_uses_dtb() {
+	case $1 in
+	arm64|riscv) return 0 ;;
+	*) return 1 ;;
+	esac
 }
 
 # make_arch_args ARCH: kbuild variables selecting ARCH (CC: see kunit_cc)

@@ -16,7 +16,7 @@ writes it with only the blocks of the Kconfig symbols introduced so far
 (Symbols: of that patch and the ones before it in the tree), so that every
 patch builds and the base tree gets only its own suites.
 
-  series.py assemble ours|base   build .build/linux or .build/base-tests
+  series.py assemble ours|base   build .build/linux or .build/differential/linux
   series.py export DIR           write the series as mbox patches to DIR
   series.py check-export DIR     fail if DIR differs from a fresh export
   series.py list                 print the subjects
@@ -34,7 +34,10 @@ import sys
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, '.build')
 BASE = os.path.join(BUILD, 'base')
-TREES = {'ours': 'linux', 'base': 'base-tests'}
+# Both trees are named linux, so that their kernels' build directories,
+# two levels below (scripts/lib.sh: kernel_dir), see their sources at the
+# same relative path and share ccache's entries.
+TREES = {'ours': 'linux', 'base': 'differential/linux'}
 # Only these parts of the repository are kernel files carried by the series.
 KERNEL_DIRS = ('kernel/', 'include/', 'arch/', 'Documentation/', 'tools/',
                'lib/', 'mm/')
@@ -42,7 +45,8 @@ DATE = '2026-11-21T00:00:00+00:00'
 GROWN = ('kernel/dma/tests/Kconfig', 'kernel/dma/tests/Makefile',
          'kernel/dma/tests/.kunitconfig',
          'kernel/dma/tests/x86_64.kunitconfig',
-         'kernel/dma/tests/arm64.kunitconfig')
+         'kernel/dma/tests/arm64.kunitconfig',
+         'kernel/dma/tests/riscv.kunitconfig')
 
 
 def die(msg):

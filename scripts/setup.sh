@@ -14,7 +14,7 @@ pkgs=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
       kmod perl codespell gnuplot-nox python3-ply python3-git busybox-static
       python3-sphinx gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
       gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu gcc-s390x-linux-gnu
-      linux-config-6.12)
+      linux-config-6.12 qemu-system-misc opensbi)
 
 sudo_cmd() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -68,7 +68,7 @@ fi
 log "extracting $(basename "$tarball") into .build/base"
 # The assembled trees are worktrees of the base tree: they go with it.
 rm -rf "$build/base" "$build/linux" "$build/linux.series" \
-	"$build/base-tests" "$build/base-tests.series"
+	"$build/differential"
 mkdir -p "$build/base"
 tar -xJf "$tarball" -C "$build/base" --strip-components=1
 git -C "$build/base" init -q -b base
