@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: everything.  The DMA suites on x86_64, arm64 and riscv64,
-# each booted in four variants (default, swiotlb=force,
-# coherent_pool=256K, 4 vCPUs), on our tree and (differential run) on the pristine base tree with only
+# each booted in five variants (default, swiotlb=force,
+# coherent_pool=256K, 4 vCPUs, 6 GiB of RAM), on our tree and (differential run) on the pristine base tree with only
 # the test patches, plus a debug kernel of our tree on arm64; that every
 # patch of the series builds on its own; the compile matrix (our files on
 # seven architectures and in configurations that toggle what they branch
@@ -16,7 +16,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arches=${ARCHES:-x86_64 arm64}
-variants=${VARIANTS:-default swiotlb pool256k smp4}
+variants=${VARIANTS:-default swiotlb pool256k smp4 highmem}
 # riscv64 boots the suites too; its kernels are tested, not linted,
 # bisected or benchmarked (the compile matrix builds riscv with W=1).
 kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv}}

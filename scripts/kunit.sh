@@ -54,18 +54,21 @@ for variant in "$@"; do
 	for a in $(variant_args "$variant"); do
 		kargs+=(--kernel_args="$a")
 	done
-	cpus=$(variant_cpus "$variant")
+	machine="-smp $(variant_cpus "$variant")"
+	mem=$(variant_mem "$variant")
+	[ -n "$mem" ] && machine="$machine -m $mem"
 	if arch_uses_dtb "$arch"; then
-		# QEMU's own tree plus test memory and a shared-dma-pool device.
-		dtb=$build/dtb/$tree-$arch-smp$cpus.dtb
+		# QEMU's own tree plus test memory and a shared-dma-pool device,
+		# for the same CPUs and RAM.
+		dtb=$build/dtb/$tree-$arch-${machine//[ -]/}.dtb
 		mkdir -p "$build/dtb"
+		# shellcheck disable=SC2086
 		bash "$src/kernel/dma/tests/dma-kunit-dtb.sh" --arch="$arch" \
-			"$dtb" -smp "$cpus" ||
+			"$dtb" $machine ||
 			die "cannot make the $arch device tree"
-		qargs+=(--qemu_args="-smp $cpus -dtb $dtb")
-	elif [ "$cpus" != 1 ]; then
-		qargs+=(--qemu_args="-smp $cpus")
+		machine="$machine -dtb $dtb"
 	fi
+	qargs+=(--qemu_args="$machine")
 	bdir=$(kernel_dir "$tree" kunit "$tree-$arch")
 	[ "$variant" = debug ] && bdir=$bdir-debug
 	log "running DMA suites: $tree tree, $arch, $variant"

@@ -126,7 +126,7 @@ kunit_build() {
 # variant_args VARIANT: extra kernel command line of a test variant
 variant_args() {
 	case $1 in
-	default|smp4|debug) echo "" ;;
+	default|smp4|debug|highmem) echo "" ;;
 	swiotlb) echo "swiotlb=force" ;;
 	pool256k) echo "coherent_pool=256K" ;;
 	*) die "unknown variant $1" ;;
@@ -138,5 +138,17 @@ variant_cpus() {
 	case $1 in
 	smp4) echo 4 ;;
 	*) echo 1 ;;
+	esac
+}
+
+# variant_mem VARIANT: the RAM QEMU gets in MiB, if not the machine's
+# own (kunit.py's 1024 MiB).  highmem: 6 GiB, so that RAM reaches above
+# 4 GiB (arm64 virt: 1 to 7 GiB; x86_64: 0 to 3 and 4 to 7 GiB; riscv
+# virt: 2 to 8 GiB) and the page allocator hands out memory that 32-bit
+# devices cannot reach.
+variant_mem() {
+	case $1 in
+	highmem) echo 6144 ;;
+	*) echo "" ;;
 	esac
 }
