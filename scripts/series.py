@@ -46,7 +46,8 @@ GROWN = ('kernel/dma/tests/Kconfig', 'kernel/dma/tests/Makefile',
          'kernel/dma/tests/.kunitconfig',
          'kernel/dma/tests/x86_64.kunitconfig',
          'kernel/dma/tests/arm64.kunitconfig',
-         'kernel/dma/tests/riscv.kunitconfig')
+         'kernel/dma/tests/riscv.kunitconfig',
+         'kernel/dma/tests/arm.kunitconfig')
 
 
 def die(msg):

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the cache maintenance that dma-direct asks of the
- * architecture for devices that do not snoop CPU caches (arm64).
+ * architecture for devices that do not snoop CPU caches (arm64, riscv).
  *
  * QEMU does not model caches, so missing maintenance never shows up as
  * corrupt data.  The suite counts it instead: kprobes on the routines that
@@ -10,7 +10,8 @@
  * between trees (the assembly ones of arch/arm64/mm/cache.S upstream, the
  * loops of arch/arm64/mm/dma-mapping.c with batching), so the probe set is
  * chosen by which symbols exist; nothing in the code under test knows
- * about the suite.
+ * about the suite.  Where the routines are inline instructions (riscv's
+ * Zicbom operations), the calls into the architecture are probed instead.
  */
 #include <kunit/test.h>
 #include <linux/dma-direct.h>
@@ -38,11 +39,19 @@ struct dma_arch_record {
 
 #define DMA_ARCH_MAX_RECORDS	1024
 
+/* How a probed routine passes the range it maintains. */
+enum dma_arch_args {
+	ARGS_RANGE,		/* (start, end) in the linear map */
+	ARGS_SYNC,		/* arch_sync_dma_for_*(paddr, size, dir) */
+	ARGS_PAGE,		/* arch_dma_prep_coherent(page, size) */
+};
+
 /* One probe: what it records, and for ranges whether it also waits. */
 struct dma_arch_probe {
 	const char *symbol;
 	enum dma_arch_ev ev;
 	bool waits;
+	enum dma_arch_args args;
 	struct kprobe kp;
 	bool registered;
 };
@@ -67,6 +76,24 @@ static struct dma_arch_probe dma_arch_batch_probes[] = {
 };
 
 /*
+ * The calls into the architecture, for architectures whose maintenance is
+ * inline.  Each call is taken as one wait for what it does: a clean
+ * towards the device (riscv cleans for every direction there), an
+ * invalidate towards the CPU unless the device only read, and a clean of
+ * the linear alias of a new coherent buffer (riscv flushes it: cleans and
+ * invalidates, which the cases need not tell apart).  This counts what
+ * dma-direct asks for, and takes the architecture's word for the rest.
+ */
+static struct dma_arch_probe dma_arch_call_probes[] = {
+	{ "arch_sync_dma_for_device", EV_CLEAN, true, ARGS_SYNC },
+	{ "arch_sync_dma_for_cpu", EV_INVAL, true, ARGS_SYNC },
+	{ "arch_dma_prep_coherent", EV_CLEAN, true, ARGS_PAGE },
+	{ "swiotlb_tbl_map_single", EV_BOUNCE, false },
+	{ "__swiotlb_sync_single_for_cpu", EV_BOUNCE, false },
+	{ "__swiotlb_sync_single_for_device", EV_BOUNCE, false },
+};
+
+/*
  * arch_sync_dma_for_cpu() waits only when it invalidates, which the batch
  * probes see as an EV_INVAL from it; its barrier is counted by hand.
  */
@@ -78,6 +105,7 @@ static struct {
 	int probe_err;			/* why nothing can be counted */
 	struct task_struct *task;	/* only this task's calls count */
 	bool batching;
+	bool calls;			/* dma_arch_call_probes */
 	atomic_t nr;
 	struct dma_arch_record rec[DMA_ARCH_MAX_RECORDS];
 } dma_arch_log;
@@ -104,6 +132,21 @@ static int dma_arch_pre(struct kprobe *kp, struct pt_regs *regs)
 		if (regs_get_kernel_argument(regs, 2) != DMA_TO_DEVICE)
 			dma_arch_add(EV_BARRIER, 0, 0);
 		return 0;
+	}
+	switch (p->args) {
+	case ARGS_RANGE:
+		break;
+	case ARGS_SYNC:
+		if (p->ev == EV_INVAL &&
+		    regs_get_kernel_argument(regs, 2) == DMA_TO_DEVICE)
+			return 0;
+		a0 = (unsigned long)phys_to_virt(a0);
+		a1 += a0;
+		break;
+	case ARGS_PAGE:
+		a0 = (unsigned long)page_address((struct page *)a0);
+		a1 += a0;
+		break;
 	}
 	dma_arch_add(p->ev, a0, a1);
 	if (p->waits)
@@ -145,6 +188,10 @@ static struct dma_arch_probe *dma_arch_probes(int *n)
 		*n = ARRAY_SIZE(dma_arch_batch_probes);
 		return dma_arch_batch_probes;
 	}
+	if (dma_arch_log.calls) {
+		*n = ARRAY_SIZE(dma_arch_call_probes);
+		return dma_arch_call_probes;
+	}
 	*n = ARRAY_SIZE(dma_arch_upstream_probes);
 	return dma_arch_upstream_probes;
 }
@@ -162,6 +209,12 @@ static int dma_arch_suite_init(struct kunit_suite *suite)
 
 	set = dma_arch_probes(&n);
 	err = dma_arch_register(set, n);
+	/* No arm64 routines: probe the calls into the architecture. */
+	if (err == -ENOENT && !dma_arch_log.batching) {
+		dma_arch_log.calls = true;
+		set = dma_arch_probes(&n);
+		err = dma_arch_register(set, n);
+	}
 	if (!err && dma_arch_log.batching) {
 		dma_arch_cpu_hook.kp.symbol_name = dma_arch_cpu_hook.symbol;
 		dma_arch_cpu_hook.kp.pre_handler = dma_arch_pre;

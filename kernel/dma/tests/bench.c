@@ -23,6 +23,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/init.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/platform_device.h>
@@ -73,6 +74,7 @@ static void dma_bench_measure(const char *name, dma_bench_op op,
 {
 	unsigned int i, warm;
 	u64 start, total;
+	u32 tenths;
 
 	iters = max(iters / dma_bench_divisor, 8U);
 	warm = iters / 8;
@@ -84,10 +86,10 @@ static void dma_bench_measure(const char *name, dma_bench_op op,
 		op(ctx);
 	total = ktime_get_ns() - start;
 
-	total = div_u64(total * 10, iters);
-	pr_info("dma_bench: op=%s dev=%s size=%zu iters=%u ns=%llu.%llu\n",
-		name, ctx->kind, ctx->size, iters, div_u64(total, 10),
-		total % 10);
+	/* In tenths of a nanosecond; 32-bit kernels have no u64 '/' or '%'. */
+	total = div_u64_rem(div_u64(total * 10, iters), 10, &tenths);
+	pr_info("dma_bench: op=%s dev=%s size=%zu iters=%u ns=%llu.%u\n",
+		name, ctx->kind, ctx->size, iters, total, tenths);
 }
 
 /* The floor: a call of the shape of a map and an unmap doing nothing. */

@@ -6,6 +6,8 @@
 #include <kunit/device.h>
 #include <kunit/resource.h>
 #include <linux/anon_inodes.h>
+#include <linux/cma.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/file.h>
@@ -58,6 +60,25 @@ struct device *dma_kunit_device(struct kunit *test,
 	KUNIT_ASSERT_EQ_MSG(test, dma_set_coherent_mask(dev, coherent_mask), 0,
 			    "coherent mask %#llx refused", coherent_mask);
 	return dev;
+}
+
+/**
+ * dma_kunit_cma_highmem() - whether @dev allocates from CMA in highmem
+ * @dev: the device
+ *
+ * A CMA area lies wholly in lowmem or wholly in highmem (32-bit kernels).
+ * Buffers from one in highmem have no linear-map alias: dma-direct remaps
+ * them, so cases that follow a buffer through the linear map, such as its
+ * change of encryption, have nothing to check there.
+ *
+ * Context: any context.
+ * Return: true if @dev's CMA area, or the default one, is in highmem.
+ */
+bool dma_kunit_cma_highmem(struct device *dev)
+{
+	struct cma *cma = dev_get_cma_area(dev);
+
+	return cma && PageHighMem(pfn_to_page(PHYS_PFN(cma_get_base(cma))));
 }
 
 struct dma_kunit_mmap_ctx {

@@ -31,6 +31,7 @@ struct dma_kunit_dev_opts {
 
 struct device *dma_kunit_device(struct kunit *test,
 				const struct dma_kunit_dev_opts *opts);
+bool dma_kunit_cma_highmem(struct device *dev);
 
 /**
  * dma_kunit_defer() - run @fn(@data) when the test ends
