@@ -23,6 +23,12 @@
 # Builds go to .build/matrix/NAME (NAME-base for the base tree); the
 # table of results to .build/results/matrix.txt.  Exits non-zero if any
 # configuration fails.
+#
+# A passing configuration is remembered, as bisect-check.sh remembers a
+# clean build, under a key of all that decides it: both trees, this
+# script, the configuration and its shared files, and the compilers.  A
+# configuration whose key passed before, in any clone on this machine, is
+# not built again (MATRIX_CACHE=0 builds every one).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -220,6 +226,29 @@ compare_base() {
 		"$(grep -c ' export:' "$res/matrix-$name.nm") exports"
 }
 
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/dma-direct-check/matrix
+[ "${MATRIX_CACHE:-1}" = 0 ] && cache=
+[ -z "$cache" ] || mkdir -p "$cache" || cache=
+
+# cache_key FILE: the key of configuration FILE's result
+cache_key() {
+	local arch cross base
+
+	arch=$(header "$1" arch)
+	cross=$(cross_prefix "$arch") || return 1
+	{
+		git -C "$(tree_dir ours)" rev-parse 'HEAD^{tree}'
+		git -C "$(tree_dir ours)" diff HEAD
+		git -C "$build/base" rev-parse 'HEAD^{tree}'
+		cat "$0" "$top/scripts/lib.sh" "$1" "$cfgdir/dma.config" \
+			"$cfgdir/symbols.allowed"
+		base=$(header "$1" base)
+		[ -f "$base" ] && sha256sum "$base"
+		"${cross}gcc" --version | head -n 1
+		gcc --version | head -n 1
+	} | sha256sum | cut -c1-64
+}
+
 if [ $# -eq 0 ]; then
 	mapfile -t files < <(ls "$cfgdir"/*.config | grep -v '/dma\.config$')
 else
@@ -233,7 +262,18 @@ start=$SECONDS
 for f in "${files[@]}"; do
 	[ -f "$f" ] || die "no configuration $f"
 	log "matrix: $(basename "$f" .config)"
-	check_config "$f" | tee -a "$table" || status=1
+	key=
+	[ -n "$cache" ] && key=$(cache_key "$f")
+	if [ -n "$key" ] && [ -f "$cache/$key" ]; then
+		sed 's/$/  (remembered)/' "$cache/$key" | tee -a "$table"
+		continue
+	fi
+	if check_config "$f" > "$res/matrix-row.txt"; then
+		[ -n "$key" ] && cp "$res/matrix-row.txt" "$cache/$key"
+	else
+		status=1
+	fi
+	tee -a "$table" < "$res/matrix-row.txt"
 done
 log "compile matrix: ${#files[@]} configurations in $((SECONDS - start))s"
 exit $status
