@@ -3,7 +3,8 @@
 #
 # check.sh: everything.  The DMA suites on x86_64, arm64 and riscv64,
 # each booted in five variants (default, swiotlb=force,
-# coherent_pool=256K, 4 vCPUs, 6 GiB of RAM), on our tree and (differential run) on the pristine base tree with only
+# coherent_pool=256K, 4 vCPUs, 6 GiB of RAM), on our tree and
+# (differential run) on the pristine base tree with only
 # the test patches, plus a debug kernel of our tree on arm64; that every
 # patch of the series builds on its own; the compile matrix (our files on
 # seven architectures and in configurations that toggle what they branch

@@ -46,7 +46,7 @@ kernel_dir() {
 
 # cross_prefix ARCH: the CROSS_COMPILE prefix of kbuild's ARCH on this
 # x86_64 host, from Debian's cross compilers (scripts/setup.sh installs
-# them).  KUnit boots x86_64 and arm64; the compile matrix builds all.
+# them).  KUnit boots x86_64, arm64, riscv and arm; the matrix builds all.
 cross_prefix() {
 	case $1 in
 	x86_64|i386) echo "" ;;

@@ -67,23 +67,31 @@ kmake() {
 		CC="ccache ${cross}gcc" HOSTCC="ccache gcc" "$@"
 }
 
+# inputs TREE_DIR FILE: what decides configuration FILE's build in the
+# tree TREE_DIR: the tree (with any edit by hand), the configuration and
+# its base config, and the cross compiler
+inputs() {
+	local src=$1 f=$2 base cross
+
+	cross=$(cross_prefix "$(header "$f" arch)") || return 1
+	base=$(header "$f" base)
+	git -C "$src" rev-parse 'HEAD^{tree}'
+	git -C "$src" diff HEAD
+	cat "$f"
+	[ "$(header "$f" dma)" = no ] || cat "$cfgdir/dma.config"
+	[ -f "$base" ] && sha256sum "$base"
+	"${cross}gcc" --version | head -n 1
+}
+
 # configure TREE_DIR BDIR FILE: write BDIR/.config for configuration FILE,
 # unless the one there was made from the same tree and inputs
 configure() {
-	local src=$1 bdir=$2 f=$3 arch base key cross dma
+	local src=$1 bdir=$2 f=$3 arch base key dma
 
 	arch=$(header "$f" arch)
 	base=$(header "$f" base)
 	dma=$(header "$f" dma)
-	cross=$(cross_prefix "$arch") || return 1
-	key=$( {
-		git -C "$src" rev-parse 'HEAD^{tree}'
-		git -C "$src" diff HEAD	# a tree edited by hand
-		cat "$f"
-		[ "$dma" = no ] || cat "$cfgdir/dma.config"
-		[ -f "$base" ] && sha256sum "$base"
-		"${cross}gcc" --version | head -n 1
-	} | sha256sum)
+	key=$(inputs "$src" "$f" | sha256sum) || return 1
 	mkdir -p "$bdir"
 	[ -f "$bdir/.config" ] && [ "$(cat "$bdir/.matrix-key" 2>/dev/null)" = "$key" ] &&
 		return 0
@@ -230,27 +238,22 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/dma-direct-check/matrix
 [ "${MATRIX_CACHE:-1}" = 0 ] && cache=
 [ -z "$cache" ] || mkdir -p "$cache" || cache=
 
-# cache_key FILE: the key of configuration FILE's result
+# cache_key FILE: the key of configuration FILE's result: its inputs in
+# our tree, the base tree its symbols are compared with, and the scripts
 cache_key() {
-	local arch cross base
-
-	arch=$(header "$1" arch)
-	cross=$(cross_prefix "$arch") || return 1
 	{
-		git -C "$(tree_dir ours)" rev-parse 'HEAD^{tree}'
-		git -C "$(tree_dir ours)" diff HEAD
+		inputs "$(tree_dir ours)" "$1" || return 1
 		git -C "$build/base" rev-parse 'HEAD^{tree}'
-		cat "$0" "$top/scripts/lib.sh" "$1" "$cfgdir/dma.config" \
-			"$cfgdir/symbols.allowed"
-		base=$(header "$1" base)
-		[ -f "$base" ] && sha256sum "$base"
-		"${cross}gcc" --version | head -n 1
+		cat "$0" "$top/scripts/lib.sh" "$cfgdir/symbols.allowed"
 		gcc --version | head -n 1
 	} | sha256sum | cut -c1-64
 }
 
 if [ $# -eq 0 ]; then
-	mapfile -t files < <(ls "$cfgdir"/*.config | grep -v '/dma\.config$')
+	files=()
+	for f in "$cfgdir"/*.config; do
+		[ "${f##*/}" = dma.config ] || files+=("$f")
+	done
 else
 	files=()
 	for n in "$@"; do files+=("$cfgdir/$n.config"); done

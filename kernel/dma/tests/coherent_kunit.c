@@ -9,7 +9,7 @@
  * - a memmap=SIZE$BASE reservation on the command line (x86_64: the
  *   suites' machine, qemu_configs/x86_64.py, has one);
  * - a reserved-memory node compatible with "linux,dma-kunit-region" in the
- *   device tree (arm64 and riscv, with the tree that dma-kunit-dtb.sh
+ *   device tree (arm64, riscv, arm: with the tree that dma-kunit-dtb.sh
  *   writes).
  *
  * Without any, the cases that need it skip and say so.  The device-tree
@@ -64,7 +64,7 @@ struct dma_coh_region {
 static struct dma_coh_region dma_coh_region;
 
 static const char dma_coh_howto[] =
-	"--qemu_config=kernel/dma/tests/qemu_configs/ARCH.py (arm64, riscv: and dma-kunit-dtb.sh)";
+	"--qemu_config=kernel/dma/tests/qemu_configs/ARCH.py (arm64, riscv, arm: and dma-kunit-dtb.sh)";
 
 /* SIZE@BASE or SIZE$BASE, as memparse() reads them. */
 static bool dma_coh_parse(const char *arg, char sep, struct dma_coh_region *r)

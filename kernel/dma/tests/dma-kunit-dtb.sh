@@ -4,7 +4,7 @@
 # dma-kunit-dtb.sh [--arch=ARCH] OUT.dtb [QEMU_ARGS...]
 #
 # Write the device tree of the machine of the DMA suites on ARCH (arm64,
-# the default, or riscv: qemu_configs/ARCH.py) with the nodes of
+# the default, riscv or arm: qemu_configs/ARCH.py) with the nodes of
 # coherent-virt.dtsi added at the top of its RAM: test memory for the
 # dma_coherent suite and a device with a "shared-dma-pool" region.  Pass
 # the same extra QEMU arguments as to kunit.py (e.g. -smp 4, or -m), since
