@@ -20,7 +20,14 @@
  * up to date only when a walk goes through it; setting a pool up is
  * therefore O(log pages) too.  Pages past the end of the pool are simply
  * never freed.
+ *
+ * With CONFIG_DMA_POOL_STATS each pool has a directory in debugfs,
+ * dma_coherent/NAME, named after its device or reserved-memory region,
+ * with its size, use, high-water mark of use, largest free block and
+ * failed requests.  A request the pool cannot serve is reported once per
+ * episode: until the pool serves one again.
  */
+#include <linux/debugfs.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/io.h>
@@ -50,13 +57,24 @@ struct dma_coherent_mem {
 	/* Order of the root's block; fixed. */
 	int		top_order;
 	/*
-	 * Protects the entries of free_order[]; taken with IRQs off, since
-	 * blocks are taken and given back in any context.  dcm_create()
-	 * fills the tree without it, before the pool is published.
+	 * Protects the entries of free_order[] and the counts below; taken
+	 * with IRQs off, since blocks are taken and given back in any
+	 * context.  dcm_create() fills the tree without it, before the pool
+	 * is published.
 	 */
 	spinlock_t	lock;
 	/* The tree, root at node 1; pointer fixed, entries under lock. */
 	s8		*free_order;
+	/* Pages handed out and not given back; under lock. */
+	unsigned long	used_pages;
+	/* Most pages in use at once; under lock. */
+	unsigned long	peak_pages;
+	/* Requests the pool could not serve; under lock. */
+	unsigned long	failures;
+	/* A failure was reported, and no request served since; under lock. */
+	bool		reported;
+	/* The pool's debugfs directory, or NULL. */
+	struct dentry	*debugfs;
 };
 
 #define DCM_NONE	(-1)	/* no free block below this node */
@@ -183,7 +201,11 @@ static void dcm_mark(struct dma_coherent_mem *mem, unsigned long node,
 	dcm_pull_up(mem, node, order);
 }
 
-/* Give back 2^@order pages from @page on. */
+/*
+ * Give back 2^@order pages from @page on.  A free of another order than
+ * the allocation's leaves the count of pages in use off by the
+ * difference, but never below zero.
+ */
 static void dcm_give(struct dma_coherent_mem *mem, unsigned long page,
 		     int order)
 {
@@ -204,6 +226,38 @@ static void dcm_give(struct dma_coherent_mem *mem, unsigned long page,
 	else
 		dcm_mark(mem, 1, mem->top_order, 0, page,
 			 page + (1UL << order), true);
+	mem->used_pages -= min(mem->used_pages, 1UL << order);
+}
+
+/*
+ * Count the outcome of a request for 2^@order pages: @page, or a negative
+ * errno.  Return: true if a failure starts an episode to report.
+ */
+static bool dcm_account(struct dma_coherent_mem *mem, long page, int order)
+{
+	bool report;
+
+	lockdep_assert_held(&mem->lock);
+
+	if (page >= 0) {
+		mem->used_pages += 1UL << order;
+		mem->peak_pages = max(mem->peak_pages, mem->used_pages);
+		mem->reported = false;
+		return false;
+	}
+	mem->failures++;
+	report = !mem->reported;
+	mem->reported = true;
+	return report;
+}
+
+/* Bytes in the largest free block, as the root of the tree knows it. */
+static unsigned long dcm_largest_free(struct dma_coherent_mem *mem)
+{
+	s8 order = mem->free_order[1];
+
+	lockdep_assert_held(&mem->lock);
+	return order == DCM_NONE ? 0 : PAGE_SIZE << order;
 }
 
 static struct dma_coherent_mem *dcm_create(unsigned long nr_pages)
@@ -262,10 +316,124 @@ dma_coherent_create(phys_addr_t phys, dma_addr_t device_addr, size_t size,
 	return mem;
 }
 
+/* dma_coherent/, made once debugfs exists; NULL before or without it. */
+static struct dentry *dma_coherent_debugfs_root __ro_after_init;
+
+enum dcm_stat {
+	DCM_STAT_IN_USE,
+	DCM_STAT_PEAK,
+	DCM_STAT_LARGEST_FREE,
+	DCM_STAT_FAILURES,
+};
+
+static u64 dcm_stat(struct dma_coherent_mem *mem, enum dcm_stat stat)
+{
+	unsigned long flags;
+	u64 val;
+
+	spin_lock_irqsave(&mem->lock, flags);
+	switch (stat) {
+	case DCM_STAT_IN_USE:
+		val = (u64)mem->used_pages << PAGE_SHIFT;
+		break;
+	case DCM_STAT_PEAK:
+		val = (u64)mem->peak_pages << PAGE_SHIFT;
+		break;
+	case DCM_STAT_LARGEST_FREE:
+		val = dcm_largest_free(mem);
+		break;
+	default:
+		val = mem->failures;
+		break;
+	}
+	spin_unlock_irqrestore(&mem->lock, flags);
+	return val;
+}
+
+static int dcm_size_get(void *mem, u64 *val)
+{
+	*val = dcm_bytes(mem);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dcm_size_fops, dcm_size_get, NULL, "%llu\n");
+
+static int dcm_in_use_get(void *mem, u64 *val)
+{
+	*val = dcm_stat(mem, DCM_STAT_IN_USE);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dcm_in_use_fops, dcm_in_use_get, NULL, "%llu\n");
+
+static int dcm_peak_get(void *mem, u64 *val)
+{
+	*val = dcm_stat(mem, DCM_STAT_PEAK);
+	return 0;
+}
+
+/* Writing 0 starts a new mark from what is in use now. */
+static int dcm_peak_set(void *data, u64 val)
+{
+	struct dma_coherent_mem *mem = data;
+	unsigned long flags;
+
+	if (val)
+		return -EINVAL;
+	spin_lock_irqsave(&mem->lock, flags);
+	mem->peak_pages = mem->used_pages;
+	spin_unlock_irqrestore(&mem->lock, flags);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dcm_peak_fops, dcm_peak_get, dcm_peak_set,
+			 "%llu\n");
+
+static int dcm_largest_free_get(void *mem, u64 *val)
+{
+	*val = dcm_stat(mem, DCM_STAT_LARGEST_FREE);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dcm_largest_free_fops, dcm_largest_free_get, NULL,
+			 "%llu\n");
+
+static int dcm_failures_get(void *mem, u64 *val)
+{
+	*val = dcm_stat(mem, DCM_STAT_FAILURES);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dcm_failures_fops, dcm_failures_get, NULL,
+			 "%llu\n");
+
+/*
+ * Give a published pool its directory, named after its device or region.
+ * Pools published before debugfs exists have none; so do pools whose name
+ * is taken, of which debugfs itself complains.
+ */
+static void dma_coherent_debugfs_add(struct dma_coherent_mem *mem,
+				     const char *name)
+{
+	struct dentry *dir;
+
+	if (!IS_ENABLED(CONFIG_DMA_POOL_STATS) || !dma_coherent_debugfs_root)
+		return;
+	dir = debugfs_create_dir(name, dma_coherent_debugfs_root);
+	if (IS_ERR(dir))
+		return;
+	debugfs_create_file_unsafe("size", 0400, dir, mem, &dcm_size_fops);
+	debugfs_create_file_unsafe("in_use", 0400, dir, mem,
+				   &dcm_in_use_fops);
+	debugfs_create_file_unsafe("high_water", 0600, dir, mem,
+				   &dcm_peak_fops);
+	debugfs_create_file_unsafe("largest_free", 0400, dir, mem,
+				   &dcm_largest_free_fops);
+	debugfs_create_file_unsafe("alloc_failures", 0400, dir, mem,
+				   &dcm_failures_fops);
+	mem->debugfs = dir;
+}
+
 static void dma_coherent_destroy(struct dma_coherent_mem *mem)
 {
 	if (!mem)
 		return;
+	debugfs_remove(mem->debugfs);
 	memunmap(mem->virt_base);
 	dcm_destroy(mem);
 }
@@ -301,21 +469,58 @@ static bool dma_coherent_owns(struct dma_coherent_mem *mem, void *vaddr)
 	       (unsigned long)(vaddr - mem->virt_base) < dcm_bytes(mem);
 }
 
-static void *dma_coherent_take(struct device *dev,
-			       struct dma_coherent_mem *mem, ssize_t size,
-			       dma_addr_t *dma_handle)
+/* Tell the operator of a request @mem could not serve, and its state. */
+static void dma_coherent_report(struct device *dev,
+				struct dma_coherent_mem *mem, size_t size)
 {
-	unsigned long flags, offset;
+	unsigned long flags, used, largest;
+
+	spin_lock_irqsave(&mem->lock, flags);
+	used = mem->used_pages << PAGE_SHIFT;
+	largest = dcm_largest_free(mem);
+	spin_unlock_irqrestore(&mem->lock, flags);
+
+	dev_warn_ratelimited(dev, "coherent pool cannot serve %zu bytes: %lu of %lu KiB in use, largest free block %lu KiB\n",
+			     size, used >> 10, dcm_bytes(mem) >> 10,
+			     largest >> 10);
+}
+
+/* Take pages for @size bytes, or count and maybe report the failure. */
+static long dma_coherent_take_pages(struct device *dev,
+				    struct dma_coherent_mem *mem, size_t size)
+{
+	/* Also keeps get_order() and the shifts below from overflowing. */
+	int order = size > dcm_bytes(mem) ? mem->top_order + 1 :
+					    get_order(size);
+	unsigned long flags;
+	bool report;
+	long page;
+
+	spin_lock_irqsave(&mem->lock, flags);
+	page = dcm_take(mem, order);
+	report = dcm_account(mem, page, order);
+	spin_unlock_irqrestore(&mem->lock, flags);
+
+	if (report)
+		dma_coherent_report(dev, mem, size);
+	return page;
+}
+
+/*
+ * Out of line, so that the callers' check for a pool, which most devices
+ * do not have, stays a few instructions long.
+ */
+static noinline void *dma_coherent_take(struct device *dev,
+					struct dma_coherent_mem *mem,
+					ssize_t size, dma_addr_t *dma_handle)
+{
+	unsigned long offset;
 	long page;
 	void *vaddr;
 
-	/* Also keeps get_order() and the shifts below from overflowing. */
-	if (size <= 0 || (size_t)size > dcm_bytes(mem))
+	if (size <= 0)
 		return NULL;
-
-	spin_lock_irqsave(&mem->lock, flags);
-	page = dcm_take(mem, get_order(size));
-	spin_unlock_irqrestore(&mem->lock, flags);
+	page = dma_coherent_take_pages(dev, mem, size);
 	if (page < 0)
 		return NULL;
 
@@ -327,18 +532,24 @@ static void *dma_coherent_take(struct device *dev,
 	return vaddr;
 }
 
-static int dma_coherent_give(struct dma_coherent_mem *mem, int order,
-			     void *vaddr)
+/* Out of line, as dma_coherent_take(): every coherent free checks. */
+static noinline int dma_coherent_give_owned(struct dma_coherent_mem *mem,
+					    int order, void *vaddr)
 {
 	unsigned long flags;
-
-	if (!dma_coherent_owns(mem, vaddr))
-		return 0;
 
 	spin_lock_irqsave(&mem->lock, flags);
 	dcm_give(mem, (vaddr - mem->virt_base) >> PAGE_SHIFT, order);
 	spin_unlock_irqrestore(&mem->lock, flags);
 	return 1;
+}
+
+static int dma_coherent_give(struct dma_coherent_mem *mem, int order,
+			     void *vaddr)
+{
+	if (!dma_coherent_owns(mem, vaddr))
+		return 0;
+	return dma_coherent_give_owned(mem, order, vaddr);
 }
 
 /* Pages spanned by @size bytes, without overflowing near SIZE_MAX. */
@@ -404,9 +615,12 @@ int dma_declare_coherent_memory(struct device *dev, phys_addr_t phys_addr,
 		return PTR_ERR(mem);
 
 	err = dma_coherent_assign(dev, mem);
-	if (err)
+	if (err) {
 		dma_coherent_destroy(mem);
-	return err;
+		return err;
+	}
+	dma_coherent_debugfs_add(mem, dev_name(dev));
+	return 0;
 }
 
 /**
@@ -564,10 +778,30 @@ int dma_init_global_coherent(phys_addr_t phys_addr, size_t size)
 	if (IS_ERR(mem))
 		return PTR_ERR(mem);
 	dma_global_pool = mem;
+	dma_coherent_debugfs_add(mem, "global");
 	pr_info("DMA: default coherent area is set\n");
 	return 0;
 }
+
+/* For a global pool set up before dma_coherent_debugfs_init(). */
+static int __init dma_global_coherent_debugfs_init(void)
+{
+	if (dma_global_pool && !dma_global_pool->debugfs)
+		dma_coherent_debugfs_add(dma_global_pool, "global");
+	return 0;
+}
+arch_initcall(dma_global_coherent_debugfs_init);
 #endif /* CONFIG_DMA_GLOBAL_POOL */
+
+/* After debugfs itself, a core_initcall, and before most devices. */
+static int __init dma_coherent_debugfs_init(void)
+{
+	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+		dma_coherent_debugfs_root = debugfs_create_dir("dma_coherent",
+							       NULL);
+	return 0;
+}
+postcore_initcall(dma_coherent_debugfs_init);
 
 /* "shared-dma-pool" regions of the device tree's reserved-memory node. */
 #ifdef CONFIG_OF_RESERVED_MEM
@@ -592,8 +826,10 @@ static struct dma_coherent_mem *rmem_dma_pool(struct reserved_mem *rmem)
 	if (!mem) {
 		mem = dma_coherent_create(rmem->base, rmem->base, rmem->size,
 					  true);
-		if (!IS_ERR(mem))
+		if (!IS_ERR(mem)) {
 			rmem->priv = mem;
+			dma_coherent_debugfs_add(mem, rmem->name);
+		}
 	}
 	mutex_unlock(&rmem_dma_lock);
 	return mem;

@@ -19,6 +19,13 @@
  * Pools grow and never shrink.  When an allocation leaves a pool short of
  * its target size, a work item adds memory from process context, where the
  * page allocator, vmap and set_memory_decrypted() may sleep.
+ *
+ * With CONFIG_DMA_POOL_STATS, debugfs shows for each pool how much of it is
+ * in use, the most that ever was, and how often it grew, failed to grow and
+ * failed a request.  Use is not counted but read off the gen_pool's own
+ * counts when asked for.  An allocation compares the bytes left in the
+ * pool, which it learns anyway, with a floor below which its use would be
+ * a new high; only then does it work out the use.
  */
 #include <linux/cma.h>
 #include <linux/debugfs.h>
@@ -27,7 +34,9 @@
 #include <linux/export.h>
 #include <linux/genalloc.h>
 #include <linux/init.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/set_memory.h>
 #include <linux/workqueue.h>
 
@@ -47,10 +56,11 @@ static const gfp_t atomic_pool_zone[ATOMIC_POOL_COUNT] = {
 	[ATOMIC_POOL_KERNEL]	= 0,
 };
 
-static const char * const atomic_pool_debugfs_name[ATOMIC_POOL_COUNT] = {
-	[ATOMIC_POOL_DMA]	= "pool_size_dma",
-	[ATOMIC_POOL_DMA32]	= "pool_size_dma32",
-	[ATOMIC_POOL_KERNEL]	= "pool_size_kernel",
+/* How messages and debugfs name the pools: pool_size_dma and so on. */
+static const char * const atomic_pool_name[ATOMIC_POOL_COUNT] = {
+	[ATOMIC_POOL_DMA]	= "dma",
+	[ATOMIC_POOL_DMA32]	= "dma32",
+	[ATOMIC_POOL_KERNEL]	= "kernel",
 };
 
 /* The last slot stays empty: ATOMIC_POOL_COUNT ends every route below. */
@@ -70,8 +80,38 @@ static u8 atomic_pool_routes[ATOMIC_POOL_COUNT][ATOMIC_POOL_COUNT + 1]
 	},
 };
 
-/* Bytes added to each pool since boot, as debugfs shows them. */
-static unsigned long atomic_pool_bytes[ATOMIC_POOL_COUNT];
+/* Serialises refills, and with them the fields of atomic_pool_stats. */
+static DEFINE_MUTEX(atomic_pool_refill_lock);
+
+/* An exhaustion of the pool was reported; cleared when it is whole again. */
+#define ATOMIC_POOL_REPORTED	0
+
+/**
+ * struct atomic_pool_stats - what debugfs and the messages tell of a pool
+ * @bytes: bytes added since boot (pool_size_*); written at boot and under
+ *	atomic_pool_refill_lock
+ * @expansions: refills that added memory; under atomic_pool_refill_lock
+ * @expand_failures: refills that could not; under atomic_pool_refill_lock
+ * @peak: most bytes in use at once; raised by cmpxchg, exchanged for the
+ *	current use by a write to debugfs
+ * @floor: free bytes below which the use is above @peak: the pool's size,
+ *	counting memory about to be added, less @peak.  Moved only by the
+ *	changes of both, so it is never below its true value, only above it
+ *	while a change is under way.
+ * @alloc_failures: requests of the pool's zone that no pool could serve
+ * @flags: ATOMIC_POOL_REPORTED
+ */
+struct atomic_pool_stats {
+	unsigned long bytes;
+	unsigned long expansions;
+	unsigned long expand_failures;
+	unsigned long peak;
+	atomic_long_t floor;
+	atomic_long_t alloc_failures;
+	unsigned long flags;
+};
+
+static struct atomic_pool_stats atomic_pool_stats[ATOMIC_POOL_COUNT];
 
 /*
  * Free memory each pool should keep: the coherent_pool= size, or by default
@@ -125,6 +165,49 @@ static __always_inline struct gen_pool *atomic_pool_get(unsigned int id)
 		return id < ATOMIC_POOL_COUNT ?
 			dma_atomic_pool_for_zone(atomic_pool_zone[id]) : NULL;
 	return atomic_pools[id];
+}
+
+/*
+ * One walk of @pool's chunks for a buffer it has just handed out at
+ * @vaddr: its physical address in *@phys, and the bytes left in the pool.
+ * gen_pool_virt_to_phys() and gen_pool_avail() would walk twice.
+ */
+static __always_inline size_t atomic_pool_scan(struct gen_pool *pool,
+					       unsigned long vaddr,
+					       phys_addr_t *phys)
+{
+	struct gen_pool_chunk *chunk;
+	size_t avail = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk) {
+		avail += atomic_long_read(&chunk->avail);
+		if (vaddr - chunk->start_addr <= chunk->end_addr -
+						 chunk->start_addr)
+			*phys = chunk->phys_addr + vaddr - chunk->start_addr;
+	}
+	rcu_read_unlock();
+	return avail;
+}
+
+/*
+ * Bytes free in @pool; those in use through @used.  Each chunk's count of
+ * free bytes is exact, so use is too, short of allocations that run at
+ * the same time.
+ */
+static size_t atomic_pool_usage(struct gen_pool *pool, size_t *used)
+{
+	struct gen_pool_chunk *chunk;
+	size_t avail = 0, size = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk) {
+		avail += atomic_long_read(&chunk->avail);
+		size += chunk->end_addr - chunk->start_addr + 1;
+	}
+	rcu_read_unlock();
+	*used = size - avail;
+	return avail;
 }
 
 /* Can the CMA area give memory of the zone @gfp asks for? */
@@ -346,27 +429,64 @@ leak_pages:
 }
 EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_expand);
 
-/* Grow a pool that has fallen short of its target. */
+/*
+ * Grow a pool that has fallen short of its target.  A pool at its target
+ * again ends the episode of exhaustion that was last reported.
+ */
 static void atomic_pool_refill(unsigned int id)
 {
+	struct atomic_pool_stats *st = &atomic_pool_stats[id];
 	struct gen_pool *pool = atomic_pools[id];
 	long added;
 
-	if (!pool || gen_pool_avail(pool) >= atomic_pool_target)
+	lockdep_assert_held(&atomic_pool_refill_lock);
+
+	if (!pool)
 		return;
-	/* Doubling keeps the number of refills logarithmic in the demand. */
-	added = dma_atomic_pool_expand(pool, gen_pool_size(pool),
-				       GFP_KERNEL | atomic_pool_zone[id]);
-	if (added > 0)
-		atomic_pool_bytes[id] += added;
+	if (gen_pool_avail(pool) < atomic_pool_target) {
+		/* Doubling keeps the number of refills logarithmic. */
+		size_t want = gen_pool_size(pool);
+		long most = PAGE_SIZE << min_t(unsigned int, get_order(want),
+					      MAX_PAGE_ORDER);
+
+		/* Up before the memory shows, so that no new high is missed. */
+		atomic_long_add(most, &st->floor);
+		added = dma_atomic_pool_expand(pool, want,
+					       GFP_KERNEL | atomic_pool_zone[id]);
+		atomic_long_sub(most - max(added, 0L), &st->floor);
+		if (added > 0) {
+			st->bytes += added;
+			st->expansions++;
+		} else {
+			st->expand_failures++;
+		}
+	}
+	if (gen_pool_avail(pool) >= atomic_pool_target)
+		clear_bit(ATOMIC_POOL_REPORTED, &st->flags);
 }
 
-static void atomic_pool_refill_fn(struct work_struct *work)
+/**
+ * dma_atomic_pool_refill() - grow every pool that is short of its target
+ *
+ * What the refill work does.  A test seam only in that a suite calls it to
+ * refill at once, in its own thread, where its stubs apply.
+ *
+ * Context: process context; sleeps.
+ */
+DMA_SEAM void dma_atomic_pool_refill(void)
 {
 	unsigned int id;
 
+	mutex_lock(&atomic_pool_refill_lock);
 	for (id = 0; id < ATOMIC_POOL_COUNT; id++)
 		atomic_pool_refill(id);
+	mutex_unlock(&atomic_pool_refill_lock);
+}
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_refill);
+
+static void atomic_pool_refill_fn(struct work_struct *work)
+{
+	dma_atomic_pool_refill();
 }
 
 /* Does the zone that @zone asks for hold any memory the kernel manages? */
@@ -419,7 +539,8 @@ static struct gen_pool *__init atomic_pool_create(unsigned int id)
 		return NULL;
 	}
 
-	atomic_pool_bytes[id] = added;
+	atomic_pool_stats[id].bytes = added;
+	atomic_long_set(&atomic_pool_stats[id].floor, added);
 	pr_info("DMA: preallocated %zu KiB %pGg pool for atomic allocations\n",
 		(size_t)added >> 10, &gfp);
 	return pool;
@@ -448,14 +569,90 @@ static size_t __init atomic_pool_default_size(void)
 	return max_t(size_t, (size_t)pages << PAGE_SHIFT, SZ_128K);
 }
 
+static unsigned int atomic_pool_stats_id(void *data)
+{
+	return (struct atomic_pool_stats *)data - atomic_pool_stats;
+}
+
+static int atomic_pool_in_use_get(void *data, u64 *val)
+{
+	size_t used;
+
+	atomic_pool_usage(atomic_pools[atomic_pool_stats_id(data)], &used);
+	*val = used;
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(atomic_pool_in_use_fops, atomic_pool_in_use_get,
+			 NULL, "%llu\n");
+
+static int atomic_pool_peak_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(((struct atomic_pool_stats *)data)->peak);
+	return 0;
+}
+
+/* Writing 0 starts a new mark from what is in use now. */
+static int atomic_pool_peak_set(void *data, u64 val)
+{
+	struct atomic_pool_stats *st = data;
+	unsigned long old;
+	size_t used;
+
+	if (val)
+		return -EINVAL;
+	atomic_pool_usage(atomic_pools[atomic_pool_stats_id(data)], &used);
+	old = xchg(&st->peak, used);
+	atomic_long_add(old - used, &st->floor);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(atomic_pool_peak_fops, atomic_pool_peak_get,
+			 atomic_pool_peak_set, "%llu\n");
+
+static int atomic_pool_alloc_failures_get(void *data, u64 *val)
+{
+	*val = atomic_long_read(&((struct atomic_pool_stats *)data)->alloc_failures);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(atomic_pool_alloc_failures_fops,
+			 atomic_pool_alloc_failures_get, NULL, "%llu\n");
+
+/* The files of a pool that exists, beside its pool_size_* file. */
+static void __init atomic_pool_debugfs_stats(struct dentry *dir,
+					     unsigned int id)
+{
+	struct atomic_pool_stats *st = &atomic_pool_stats[id];
+	const char *zone = atomic_pool_name[id];
+	char name[40];
+
+	snprintf(name, sizeof(name), "pool_in_use_%s", zone);
+	debugfs_create_file_unsafe(name, 0400, dir, st,
+				   &atomic_pool_in_use_fops);
+	snprintf(name, sizeof(name), "pool_high_water_%s", zone);
+	debugfs_create_file_unsafe(name, 0600, dir, st,
+				   &atomic_pool_peak_fops);
+	snprintf(name, sizeof(name), "pool_expansions_%s", zone);
+	debugfs_create_ulong(name, 0400, dir, &st->expansions);
+	snprintf(name, sizeof(name), "pool_expand_failures_%s", zone);
+	debugfs_create_ulong(name, 0400, dir, &st->expand_failures);
+	snprintf(name, sizeof(name), "pool_alloc_failures_%s", zone);
+	debugfs_create_file_unsafe(name, 0400, dir, st,
+				   &atomic_pool_alloc_failures_fops);
+}
+
 static void __init atomic_pool_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("dma_pools", NULL);
 	unsigned int id;
+	char name[40];
 
-	for (id = 0; id < ATOMIC_POOL_COUNT; id++)
-		debugfs_create_ulong(atomic_pool_debugfs_name[id], 0400, dir,
-				     &atomic_pool_bytes[id]);
+	for (id = 0; id < ATOMIC_POOL_COUNT; id++) {
+		snprintf(name, sizeof(name), "pool_size_%s",
+			 atomic_pool_name[id]);
+		debugfs_create_ulong(name, 0400, dir,
+				     &atomic_pool_stats[id].bytes);
+		if (IS_ENABLED(CONFIG_DMA_POOL_STATS) && atomic_pools[id])
+			atomic_pool_debugfs_stats(dir, id);
+	}
 }
 
 static int __init dma_atomic_pool_init(void)
@@ -489,35 +686,115 @@ static __always_inline struct gen_pool *atomic_pool_first(gfp_t gfp)
 }
 
 /*
- * Take a zeroed buffer from @pool into *@cpu_addr and *@page; false if the
- * pool is full or the buffer is out of @dev's reach.  With the first step
- * of the route, this is the whole fast path of an atomic allocation, which
- * the alloc_free_atomic row of the DMA benchmark measures.
+ * Raise the mark of the pool @id to the use of @pool, unless another CPU
+ * raised it higher meanwhile, and the floor down with it.
+ */
+static noinline void atomic_pool_raise_peak(unsigned int id,
+					    struct gen_pool *pool)
+{
+	struct atomic_pool_stats *st = &atomic_pool_stats[id];
+	unsigned long old = READ_ONCE(st->peak);
+	size_t used;
+
+	atomic_pool_usage(pool, &used);
+	while (used > old) {
+		if (try_cmpxchg(&st->peak, &old, used)) {
+			atomic_long_sub(used - old, &st->floor);
+			break;
+		}
+	}
+}
+
+/*
+ * Every allocation looks at what it leaves free, so the mark is at least
+ * the highest use any allocation saw.
+ */
+static __always_inline void atomic_pool_note_use(unsigned int id,
+						 struct gen_pool *pool,
+						 size_t avail)
+{
+	atomic_long_t *floor = &atomic_pool_stats[id].floor;
+
+	if (unlikely((long)avail < atomic_long_read(floor)))
+		atomic_pool_raise_peak(id, pool);
+}
+
+/*
+ * Take a zeroed buffer from the pool @id, @pool, into *@cpu_addr and
+ * *@page; false if the pool is full or the buffer is out of @dev's reach.
+ * With the first step of the route, this is the whole fast path of an
+ * atomic allocation, which the alloc_free_atomic row of the DMA benchmark
+ * measures.
  */
 static __always_inline bool
-atomic_pool_take(struct gen_pool *pool, struct device *dev, size_t size,
-		 void **cpu_addr, struct page **page,
+atomic_pool_take(struct gen_pool *pool, unsigned int id, struct device *dev,
+		 size_t size, void **cpu_addr, struct page **page,
 		 bool (*phys_addr_ok)(struct device *, phys_addr_t, size_t))
 {
 	unsigned long vaddr = gen_pool_alloc(pool, size);
-	phys_addr_t phys;
+	phys_addr_t phys = -1;
+	size_t avail;
 
 	if (!vaddr)
 		return false;
-	phys = gen_pool_virt_to_phys(pool, vaddr);
+	avail = atomic_pool_scan(pool, vaddr, &phys);
 	if (phys_addr_ok && !phys_addr_ok(dev, phys, size)) {
 		gen_pool_free(pool, vaddr, size);
 		return false;
 	}
 
+	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+		atomic_pool_note_use(id, pool, avail);
 	/* Refill in process context: this caller may not sleep. */
-	if (gen_pool_avail(pool) < atomic_pool_target)
+	if (avail < atomic_pool_target)
 		schedule_work(&atomic_pool_refill_work);
 
 	*cpu_addr = (void *)vaddr;
 	memset(*cpu_addr, 0, size);
 	*page = pfn_to_page(PHYS_PFN(phys));
 	return true;
+}
+
+/*
+ * Tell the operator, once per episode of exhaustion of the pool @id, which
+ * request failed and what coherent_pool= would have served it: enough for
+ * what was in use and the request, and more than the pool has, since a
+ * pool with room at all was too fragmented or out of reach.  The refill
+ * work ends the episode when it finds the pool whole again.
+ */
+static void atomic_pool_report(struct device *dev, size_t size, gfp_t gfp,
+			       unsigned int id)
+{
+	struct atomic_pool_stats *st = &atomic_pool_stats[id];
+	const char *zone = atomic_pool_name[atomic_pool_id_of(gfp)];
+	struct gen_pool *pool = atomic_pool_get(id);
+	size_t used, total, want;
+
+	if (!pool || test_and_set_bit(ATOMIC_POOL_REPORTED, &st->flags))
+		return;
+	schedule_work(&atomic_pool_refill_work);
+
+	total = atomic_pool_usage(pool, &used) + used;
+	if (size > PAGE_SIZE << MAX_PAGE_ORDER) {
+		dev_warn_ratelimited(dev, "DMA: atomic %s-zone request of %zu KiB is larger than a pool block (%lu KiB)\n",
+				     zone, size >> 10,
+				     (PAGE_SIZE << MAX_PAGE_ORDER) >> 10);
+		return;
+	}
+	want = roundup_pow_of_two(max(used + size, total + PAGE_SIZE));
+	dev_warn_ratelimited(dev, "DMA: atomic %s-zone request of %zu KiB failed: pool %s has %zu of %zu KiB in use; coherent_pool=%zuK would serve it\n",
+			     zone, size >> 10, atomic_pool_name[id],
+			     used >> 10, total >> 10, want >> 10);
+}
+
+/* Count a request that no pool served, against the first of its route. */
+static void atomic_pool_note_failure(struct device *dev, size_t size,
+				     gfp_t gfp, unsigned int id)
+{
+	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+		atomic_long_inc(&atomic_pool_stats[id].alloc_failures);
+	if (!(gfp & __GFP_NOWARN))
+		atomic_pool_report(dev, size, gfp, id);
 }
 
 /*
@@ -535,23 +812,26 @@ atomic_pool_alloc_slow(struct device *dev, size_t size, void **cpu_addr,
 	bool seen = tried;
 	struct gen_pool *pool;
 	struct page *page;
+	unsigned int i;
 
-	for (; *route != ATOMIC_POOL_COUNT; route++) {
-		pool = atomic_pool_get(*route);
+	for (i = 0; route[i] != ATOMIC_POOL_COUNT; i++) {
+		pool = atomic_pool_get(route[i]);
 		if (!pool || pool == tried)
 			continue;
 		seen = true;
-		if (atomic_pool_take(pool, dev, size, cpu_addr, &page,
-				     phys_addr_ok))
+		if (atomic_pool_take(pool, route[i], dev, size, cpu_addr,
+				     &page, phys_addr_ok))
 			return page;
 	}
 
 	/* A missing pool is a setup problem; an exhausted one is load. */
-	if (!seen)
+	if (!seen) {
 		WARN(1, "Failed to get suitable pool for %s\n", dev_name(dev));
-	else
-		WARN(!(gfp & __GFP_NOWARN), "DMA pool exhausted for %s\n",
-		     dev_name(dev));
+		return NULL;
+	}
+	atomic_pool_note_failure(dev, size, gfp, route[0]);
+	WARN(!(gfp & __GFP_NOWARN), "DMA pool exhausted for %s\n",
+	     dev_name(dev));
 	return NULL;
 }
 
@@ -577,11 +857,12 @@ struct page *dma_alloc_from_pool(struct device *dev, size_t size,
 						      phys_addr_t phys,
 						      size_t size))
 {
-	struct gen_pool *pool = atomic_pool_first(gfp);
+	unsigned int id = atomic_pool_routes[atomic_pool_id_of(gfp)][0];
+	struct gen_pool *pool = atomic_pool_get(id);
 	struct page *page;
 
 	/* Most requests are served by the first pool of their route. */
-	if (pool && atomic_pool_take(pool, dev, size, cpu_addr, &page,
+	if (pool && atomic_pool_take(pool, id, dev, size, cpu_addr, &page,
 				     phys_addr_ok))
 		return page;
 	return atomic_pool_alloc_slow(dev, size, cpu_addr, gfp, phys_addr_ok,

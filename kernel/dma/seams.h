@@ -57,6 +57,8 @@ int dma_atomic_pool_set_decrypted(struct page *page, unsigned int order);
 int dma_atomic_pool_set_encrypted(struct page *page, unsigned int order);
 int dma_atomic_pool_add_chunk(struct gen_pool *pool, void *vaddr,
 			      struct page *page, size_t size);
+/* pool.c: what the refill work does, called by a suite in its thread. */
+void dma_atomic_pool_refill(void);
 #else
 /* Static, never redirected, exported nowhere; @fn is only named. */
 #define DMA_SEAM			static

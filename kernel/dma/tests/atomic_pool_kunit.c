@@ -1111,6 +1111,7 @@ struct dma_pool_worker {
 		u8 fill;
 	} buf[DMA_POOL_WORKER_BATCH];
 	unsigned long allocs, dry, dirty, clobbered, lost;
+	size_t held, most;		/* bytes held now, and at most */
 };
 
 static void *dma_pool_worker_alloc(struct dma_pool_worker *w, size_t size,
@@ -1155,6 +1156,8 @@ static unsigned int dma_pool_worker_fill(struct dma_pool_worker *w,
 			continue;
 		}
 		w->allocs++;
+		w->held += size;
+		w->most = max(w->most, w->held);
 		if (memchr_inv(vaddr, 0, size))
 			w->dirty++;
 		w->buf[i].size = size;
@@ -1177,6 +1180,7 @@ static void dma_pool_worker_drop(struct dma_pool_worker *w, unsigned int n)
 			       w->buf[i].size))
 			w->clobbered++;
 		dma_pool_worker_free(w, i);
+		w->held -= w->buf[i].size;
 	}
 }
 
@@ -1311,6 +1315,406 @@ static struct kunit_suite dma_atomic_pool_suite = {
 };
 
 kunit_test_suite(dma_atomic_pool_suite);
+
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+/*
+ * The dma_atomic_pool_stats suite: the figures of each pool in debugfs
+ * (dma_pools/pool_*_NAME) and the report of an exhausted pool.  Needs
+ * CONFIG_DMA_POOL_STATS (debugfs) and the seams, to find the pools and to
+ * refill them in the test's own thread.
+ */
+static const struct dma_pool_stat_pool {
+	const char *name;
+	gfp_t zone;
+	bool configured;
+} dma_pool_stat_pools[] = {
+	{ "dma", GFP_DMA, IS_ENABLED(CONFIG_ZONE_DMA) },
+	{ "dma32", GFP_DMA32, IS_ENABLED(CONFIG_ZONE_DMA32) },
+	{ "kernel", 0, true },
+};
+
+#define DMA_POOL_NR_STAT_POOLS	ARRAY_SIZE(dma_pool_stat_pools)
+
+static void dma_pool_need_stats(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_DMA_POOL_STATS))
+		kunit_skip(test, "no pool statistics without CONFIG_DEBUG_FS");
+}
+
+/* The pool named @i, or NULL if there is none. */
+static struct gen_pool *dma_pool_stat_gen_pool(unsigned int i)
+{
+	const struct dma_pool_stat_pool *p = &dma_pool_stat_pools[i];
+
+	return p->configured ? dma_atomic_pool_for_zone(p->zone) : NULL;
+}
+
+static void dma_pool_stat_path(char *path, size_t len, const char *what,
+			       unsigned int i)
+{
+	snprintf(path, len, "dma_pools/pool_%s_%s", what,
+		 dma_pool_stat_pools[i].name);
+}
+
+/* What dma_pools/pool_@what_NAME of the pool @i holds. */
+static u64 dma_pool_stat(struct kunit *test, const char *what, unsigned int i)
+{
+	char path[64];
+
+	dma_pool_stat_path(path, sizeof(path), what, i);
+	return dma_kunit_debugfs_value(test, path);
+}
+
+/* The sum of the figure @what over the pools there are. */
+static u64 dma_pool_stat_sum(struct kunit *test, const char *what)
+{
+	unsigned int i;
+	u64 sum = 0;
+
+	for (i = 0; i < DMA_POOL_NR_STAT_POOLS; i++)
+		if (dma_pool_stat_gen_pool(i))
+			sum += dma_pool_stat(test, what, i);
+	return sum;
+}
+
+/* Start the high-water marks of every pool from what is in use now. */
+static void dma_pool_stat_reset_peaks(struct kunit *test)
+{
+	unsigned int i;
+	char path[64];
+
+	for (i = 0; i < DMA_POOL_NR_STAT_POOLS; i++) {
+		if (!dma_pool_stat_gen_pool(i))
+			continue;
+		dma_pool_stat_path(path, sizeof(path), "high_water", i);
+		KUNIT_ASSERT_EQ(test, dma_kunit_debugfs_write(test, path, "0"),
+				0);
+	}
+}
+
+/*
+ * Each pool that exists has its files, which agree with the gen_pool;
+ * a pool that does not has only its pool_size file, which says 0.
+ */
+static void dma_pool_stats_files(struct kunit *test)
+{
+	unsigned int i, found = 0;
+	char path[64];
+	u64 val;
+
+	dma_pool_need_stats(test);
+	for (i = 0; i < DMA_POOL_NR_STAT_POOLS; i++) {
+		struct gen_pool *pool = dma_pool_stat_gen_pool(i);
+		const char *name = dma_pool_stat_pools[i].name;
+		size_t size, avail;
+
+		dma_pool_stat_path(path, sizeof(path), "in_use", i);
+		if (!pool) {
+			KUNIT_EXPECT_EQ_MSG(test, dma_pool_stat(test, "size", i),
+					    0, "%s", name);
+			KUNIT_EXPECT_EQ_MSG(test,
+					    dma_kunit_debugfs_read(test, path, &val),
+					    -ENOENT, "%s", name);
+			continue;
+		}
+		found++;
+		size = gen_pool_size(pool);
+		avail = gen_pool_avail(pool);
+		KUNIT_EXPECT_EQ_MSG(test, dma_pool_stat(test, "size", i), size,
+				    "%s", name);
+		KUNIT_EXPECT_EQ_MSG(test, dma_pool_stat(test, "in_use", i),
+				    size - avail, "%s", name);
+		KUNIT_EXPECT_GE_MSG(test, dma_pool_stat(test, "high_water", i),
+				    size - avail, "%s", name);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    dma_pool_stat(test, "expand_failures", i),
+				    0, "%s", name);
+		/* Readable; what they hold depends on the boot so far. */
+		dma_pool_stat(test, "expansions", i);
+		dma_pool_stat(test, "alloc_failures", i);
+	}
+	KUNIT_EXPECT_GE(test, found, 1);
+}
+
+/*
+ * Use rises by exactly the pages handed out and falls back when they are
+ * freed; the high-water mark, started afresh, follows the rise and stays.
+ * Only 0 restarts it.
+ */
+static void dma_pool_stats_in_use(struct kunit *test)
+{
+	static const unsigned int pages[] = { 1, 3, 16 };
+	struct device *dev = dma_pool_test_device(test, false);
+	struct dma_pool_held *held = dma_pool_hold(test, dev);
+	u64 before, peaks, want = 0;
+	unsigned int i;
+	char path[64];
+
+	dma_pool_need_stats(test);
+	dma_pool_stat_reset_peaks(test);
+	before = dma_pool_stat_sum(test, "in_use");
+	KUNIT_EXPECT_EQ(test, dma_pool_stat_sum(test, "high_water"), before);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		KUNIT_ASSERT_TRUE(test, dma_pool_take(held, pages[i] * PAGE_SIZE,
+						      0));
+		want += pages[i] * PAGE_SIZE;
+		KUNIT_EXPECT_EQ(test, dma_pool_stat_sum(test, "in_use"),
+				before + want);
+	}
+	peaks = dma_pool_stat_sum(test, "high_water");
+	KUNIT_EXPECT_EQ(test, peaks, before + want);
+
+	dma_pool_give_all(held);
+	KUNIT_EXPECT_EQ(test, dma_pool_stat_sum(test, "in_use"), before);
+	KUNIT_EXPECT_EQ(test, dma_pool_stat_sum(test, "high_water"), peaks);
+
+	for (i = 0; !dma_pool_stat_gen_pool(i); i++)
+		;
+	dma_pool_stat_path(path, sizeof(path), "high_water", i);
+	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_write(test, path, "5"),
+			-EINVAL);
+	dma_pool_stat_reset_peaks(test);
+	KUNIT_EXPECT_EQ(test, dma_pool_stat_sum(test, "high_water"), before);
+}
+
+/* Requests in the pools' dry state: how many failed, loudly and not. */
+struct dma_pool_dry_run {
+	unsigned int failed;
+	bool dry;
+};
+
+/*
+ * Drain the pools for requests of no zone modifier, then fail @loud
+ * requests that may warn and one that may not, all with interrupts off so
+ * that no refill runs on this CPU in between.  Every failed request,
+ * draining's included, is counted.
+ */
+static void dma_pool_fail_requests(struct dma_pool_held *held,
+				   unsigned int loud,
+				   struct dma_pool_dry_run *run)
+{
+	unsigned long flags;
+	void *vaddr;
+	int order;
+
+	run->failed = 0;
+	spin_lock_irqsave(&dma_pool_test_lock, flags);
+	for (order = MAX_PAGE_ORDER; order >= 0; order--) {
+		while (dma_pool_take(held, PAGE_SIZE << order, 0))
+			;
+		run->failed++;
+	}
+	run->dry = held->count < DMA_POOL_TEST_MAX_HELD;
+	while (loud--)
+		if (!dma_alloc_from_pool(held->dev, PAGE_SIZE, &vaddr,
+					 GFP_ATOMIC, dma_pool_test_any))
+			run->failed++;
+		else
+			run->dry = false;
+	if (!dma_alloc_from_pool(held->dev, PAGE_SIZE, &vaddr,
+				 GFP_ATOMIC | __GFP_NOWARN, dma_pool_test_any))
+		run->failed++;
+	else
+		run->dry = false;
+	spin_unlock_irqrestore(&dma_pool_test_lock, flags);
+}
+
+/*
+ * Every failed request is counted, against the pool its zone tries
+ * first.  The first one that may warn in an episode of exhaustion is
+ * reported, naming the device and the coherent_pool= that would serve it;
+ * later ones are not, nor those with __GFP_NOWARN, while upstream's
+ * warning stays on every one that may warn.  Once the pool is whole again
+ * the episode is over and the next failure is reported.  On several CPUs
+ * the refill work may end an episode early; then the case runs again.
+ */
+/*
+ * One episode: from whole pools, where none is under way (the refill
+ * ends it), to dry ones and @loud failed requests that may warn.  Runs
+ * again while the refill work on another CPU made a request succeed.
+ *
+ * Return: the failures counted in debugfs during the episode.
+ */
+static u64 dma_pool_episode(struct kunit *test, struct dma_pool_held *held,
+			    struct dma_kunit_log *log, unsigned int loud,
+			    struct dma_pool_dry_run *run)
+{
+	unsigned int attempt;
+	u64 before;
+
+	for (attempt = 0; attempt < 5; attempt++) {
+		dma_pool_give_all(held);
+		dma_atomic_pool_refill();
+		before = dma_pool_stat_sum(test, "alloc_failures");
+		dma_kunit_log_reset(log);
+		dma_pool_fail_requests(held, loud, run);
+		if (run->dry)
+			break;
+	}
+	KUNIT_ASSERT_TRUE(test, run->dry);
+	return dma_pool_stat_sum(test, "alloc_failures") - before;
+}
+
+static void dma_pool_stats_failures(struct kunit *test)
+{
+	struct device *dev = dma_pool_test_device(test, false);
+	struct dma_pool_held *held = dma_pool_hold(test, dev);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
+	struct dma_pool_dry_run run = { };
+	u64 counted;
+
+	dma_pool_need_stats(test);
+	counted = dma_pool_episode(test, held, log, 2, &run);
+	KUNIT_EXPECT_EQ(test, counted, run.failed);
+	KUNIT_EXPECT_EQ(test, run.failed, MAX_PAGE_ORDER + 1 + 3);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "coherent_pool="), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, dev_name(dev)), 3);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 2);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "DMA pool exhausted for"), 2);
+
+	/* A whole pool ended that episode: the next failure is news. */
+	dma_pool_episode(test, held, log, 1, &run);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "coherent_pool="), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
+}
+
+/* The report of a request larger than any pool block says so. */
+static void dma_pool_stats_oversized_report(struct kunit *test)
+{
+	struct device *dev = dma_pool_test_device(test, false);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
+	size_t huge = 2 * (PAGE_SIZE << MAX_PAGE_ORDER);
+	u64 before;
+	void *vaddr;
+
+	dma_pool_need_stats(test);
+	dma_atomic_pool_refill();
+	before = dma_pool_stat_sum(test, "alloc_failures");
+	dma_kunit_log_reset(log);
+	KUNIT_EXPECT_NULL(test, dma_alloc_from_pool(dev, huge, &vaddr,
+						    GFP_ATOMIC,
+						    dma_pool_test_any));
+	KUNIT_EXPECT_EQ(test, dma_pool_stat_sum(test, "alloc_failures"),
+			before + 1);
+	KUNIT_EXPECT_EQ(test,
+			dma_kunit_log_count(log, "is larger than a pool block"), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "coherent_pool="), 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
+}
+
+static struct page *dma_pool_stat_no_pages(gfp_t gfp, unsigned int order)
+{
+	return NULL;
+}
+
+/*
+ * A refill of a drained pool that gets no memory is counted as a failed
+ * expansion and leaves the size alone; one that gets memory is counted as
+ * an expansion, and the size grows by what it added.
+ */
+static void dma_pool_stats_refill(struct kunit *test)
+{
+	struct device *dev = dma_pool_test_device(test, false);
+	struct dma_pool_held *held = dma_pool_hold(test, dev);
+	u64 failures = 0, expansions, size = 0;
+	struct gen_pool *pool = NULL;
+	unsigned int i, attempt;
+	unsigned long flags;
+
+	dma_pool_need_stats(test);
+	/* The pool that requests of no zone modifier drain first. */
+	for (i = DMA_POOL_NR_STAT_POOLS; i-- > 0;) {
+		pool = dma_pool_stat_gen_pool(i);
+		if (pool)
+			break;
+	}
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+
+	for (attempt = 0; attempt < 5; attempt++) {
+		dma_pool_give_all(held);
+		spin_lock_irqsave(&dma_pool_test_lock, flags);
+		dma_pool_drain(held, 0);
+		spin_unlock_irqrestore(&dma_pool_test_lock, flags);
+
+		size = dma_pool_stat(test, "size", i);
+		failures = dma_pool_stat(test, "expand_failures", i);
+		kunit_activate_static_stub(test, dma_atomic_pool_alloc_pages,
+					   dma_pool_stat_no_pages);
+		dma_atomic_pool_refill();
+		kunit_deactivate_static_stub(test, dma_atomic_pool_alloc_pages);
+		/* Unless the refill work was there first. */
+		if (dma_pool_stat(test, "expand_failures", i) != failures)
+			break;
+	}
+	KUNIT_ASSERT_LT(test, attempt, 5);
+	KUNIT_EXPECT_EQ(test, dma_pool_stat(test, "expand_failures", i),
+			failures + 1);
+	KUNIT_EXPECT_EQ(test, dma_pool_stat(test, "size", i), size);
+	KUNIT_EXPECT_EQ(test, gen_pool_size(pool), size);
+
+	expansions = dma_pool_stat(test, "expansions", i);
+	dma_atomic_pool_refill();
+	KUNIT_EXPECT_EQ(test, dma_pool_stat(test, "expansions", i),
+			expansions + 1);
+	KUNIT_EXPECT_GT(test, dma_pool_stat(test, "size", i), size);
+	KUNIT_EXPECT_EQ(test, dma_pool_stat(test, "size", i),
+			gen_pool_size(pool));
+	KUNIT_EXPECT_EQ(test, dma_pool_stat(test, "expand_failures", i),
+			failures + 1);
+}
+
+/*
+ * Many threads allocating at once: use returns to where it started, and
+ * the high-water marks, started afresh, hold at least what any one thread
+ * held at once on top of that (each thread's last allocation of a batch
+ * saw its whole batch in use), and no more than the pools hold.
+ */
+static void dma_pool_stats_concurrent(struct kunit *test)
+{
+	unsigned int nr = max(4U, 2 * num_online_cpus()), i;
+	struct dma_pool_worker *workers;
+	size_t most = 0;
+	u64 before;
+
+	dma_pool_need_stats(test);
+	dma_pool_stat_reset_peaks(test);
+	before = dma_pool_stat_sum(test, "in_use");
+
+	workers = dma_pool_start_workers(test, DMA_POOL_API_POOL, nr);
+	for (i = 0; i < nr; i++) {
+		unsigned long left;
+
+		left = wait_for_completion_timeout(&workers[i].done, 120 * HZ);
+		KUNIT_ASSERT_NE_MSG(test, left, 0, "thread %u hangs", i);
+		KUNIT_EXPECT_EQ_MSG(test, workers[i].lost, 0, "thread %u", i);
+		most = max(most, workers[i].most);
+	}
+	KUNIT_ASSERT_GT(test, most, 0);
+	KUNIT_EXPECT_EQ(test, dma_pool_stat_sum(test, "in_use"), before);
+	KUNIT_EXPECT_GE(test, dma_pool_stat_sum(test, "high_water"),
+			before + most);
+	KUNIT_EXPECT_LE(test, dma_pool_stat_sum(test, "high_water"),
+			dma_pool_stat_sum(test, "size"));
+}
+
+static struct kunit_case dma_atomic_pool_stats_cases[] = {
+	KUNIT_CASE(dma_pool_stats_files),
+	KUNIT_CASE(dma_pool_stats_in_use),
+	KUNIT_CASE(dma_pool_stats_failures),
+	KUNIT_CASE(dma_pool_stats_oversized_report),
+	KUNIT_CASE(dma_pool_stats_refill),
+	KUNIT_CASE(dma_pool_stats_concurrent),
+	{}
+};
+
+static struct kunit_suite dma_atomic_pool_stats_suite = {
+	.name = "dma_atomic_pool_stats",
+	.test_cases = dma_atomic_pool_stats_cases,
+};
+
+kunit_test_suite(dma_atomic_pool_stats_suite);
+#endif /* CONFIG_DMA_KUNIT_SEAMS */
 
 MODULE_DESCRIPTION("KUnit tests for the DMA atomic pools");
 MODULE_LICENSE("GPL");

@@ -986,5 +986,211 @@ static struct kunit_suite dma_coherent_suite = {
 
 kunit_test_suite(dma_coherent_suite);
 
+/*
+ * The dma_coherent_stats suite: the figures of each pool in debugfs
+ * (dma_coherent/NAME/) and the report of a request a pool cannot serve.
+ * Needs CONFIG_DMA_POOL_STATS, which debugfs gives.
+ */
+static void dma_coh_need_stats(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_DMA_POOL_STATS))
+		kunit_skip(test, "no pool statistics without CONFIG_DEBUG_FS");
+}
+
+static void dma_coh_stat_path(char *path, size_t len, const char *pool,
+			      const char *what)
+{
+	snprintf(path, len, "dma_coherent/%s/%s", pool, what);
+}
+
+/* What dma_coherent/@pool/@what holds. */
+static u64 dma_coh_stat(struct kunit *test, const char *pool,
+			const char *what)
+{
+	char path[96];
+
+	dma_coh_stat_path(path, sizeof(path), pool, what);
+	return dma_kunit_debugfs_value(test, path);
+}
+
+/* The figures of the pool of @dev, in pages, or of failures. */
+struct dma_coh_stats {
+	u64 in_use, high_water, largest_free, failures;
+};
+
+static void dma_coh_expect_stats(struct kunit *test, struct device *dev,
+				 const struct dma_coh_stats *want)
+{
+	const char *name = dev_name(dev);
+
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "in_use"),
+			want->in_use << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "high_water"),
+			want->high_water << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "largest_free"),
+			want->largest_free << PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "alloc_failures"),
+			want->failures);
+}
+
+/*
+ * The directory of a declared pool is named after its device.  Use
+ * follows allocations and frees in whole blocks of 2^order pages, the
+ * high-water mark holds the most used at once since 0 was written to it
+ * (any other value is refused), and the largest free block is the
+ * largest aligned block left.
+ */
+static void dma_coherent_stats_follow(struct kunit *test)
+{
+	struct dma_coh_pool *pool = dma_coh_pool(test, 16);
+	const char *name = dev_name(pool->dev);
+	char path[96];
+	long one, four;
+
+	dma_coh_need_stats(test);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "size"),
+			16 * PAGE_SIZE);
+	/* The fixture's first buffer, freed again, was the peak so far. */
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 0, 1, 16, 0 });
+	dma_coh_stat_path(path, sizeof(path), name, "high_water");
+	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_write(test, path, "7"),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, dma_kunit_debugfs_write(test, path, "0"), 0);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 0, 0, 16, 0 });
+
+	one = dma_coh_alloc(test, pool, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, one, 0);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 1, 1, 8, 0 });
+	four = dma_coh_alloc(test, pool, 3 * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, four, 4);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 5, 5, 8, 0 });
+	KUNIT_ASSERT_EQ(test, dma_coh_alloc(test, pool, 8 * PAGE_SIZE), 8);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 13, 13, 2, 0 });
+
+	dma_coh_free(test, pool, 8, 3);
+	dma_coh_free(test, pool, four, 2);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 1, 13, 8, 0 });
+	KUNIT_ASSERT_EQ(test, dma_kunit_debugfs_write(test, path, "0"), 0);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 1, 1, 8, 0 });
+	dma_coh_free(test, pool, one, 0);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 0, 1, 16, 0 });
+}
+
+/*
+ * Every request the pool cannot serve is counted, too large ones too; the
+ * first of an episode is reported once, naming the device, with the
+ * pool's state, until the pool serves a request again.
+ */
+static void dma_coherent_stats_exhausted(struct kunit *test)
+{
+	static const char report[] = "coherent pool cannot serve";
+	struct dma_coh_pool *pool = dma_coh_pool(test, 8);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
+	char line[128];
+
+	dma_coh_need_stats(test);
+	KUNIT_ASSERT_EQ(test, dma_coh_alloc(test, pool, 8 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, PAGE_SIZE), -1);
+	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 9 * PAGE_SIZE), -1);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, dev_name(pool->dev),
+					   "alloc_failures"), 2);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, report), 1);
+	snprintf(line, sizeof(line),
+		 "%s: %s %lu bytes: %lu of %lu KiB in use, largest free block 0 KiB",
+		 dev_name(pool->dev), report, PAGE_SIZE, 8 * PAGE_SIZE / SZ_1K,
+		 8 * PAGE_SIZE / SZ_1K);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, line), 1);
+
+	/* Served again: the episode is over. */
+	dma_coh_free(test, pool, 0, 3);
+	KUNIT_ASSERT_EQ(test, dma_coh_alloc(test, pool, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 8 * PAGE_SIZE), -1);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, dev_name(pool->dev),
+					   "alloc_failures"), 3);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, report), 2);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 0);
+	dma_coh_free(test, pool, 0, 0);
+}
+
+/*
+ * The directory goes with the pool, and a pool declared again starts
+ * from nothing.
+ */
+static void dma_coherent_stats_release(struct kunit *test)
+{
+	struct dma_coh_pool *pool = dma_coh_pool(test, 8);
+	char name[64], path[96];
+	u64 val;
+	int err;
+
+	dma_coh_need_stats(test);
+	strscpy(name, dev_name(pool->dev), sizeof(name));
+	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 16 * PAGE_SIZE), -1);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "alloc_failures"), 1);
+
+	dma_release_coherent_memory(pool->dev);
+	dma_coh_stat_path(path, sizeof(path), name, "size");
+	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_read(test, path, &val),
+			-ENOENT);
+
+	err = dma_declare_coherent_memory(pool->dev, dma_coh_region.base,
+					  DMA_COH_DMA_BASE, 4 * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "size"), 4 * PAGE_SIZE);
+	dma_coh_expect_stats(test, pool->dev,
+			     &(struct dma_coh_stats){ 0, 0, 4, 0 });
+}
+
+/*
+ * The pool of a "shared-dma-pool" region is named after the region, and
+ * counts the buffers of every device bound to it.
+ */
+static void dma_coherent_stats_dt_region(struct kunit *test)
+{
+	struct reserved_mem *rmem;
+	struct device_node *np = dma_coh_dt_node(test, &rmem);
+	struct device *dev = dma_coh_device(test);
+	u64 before;
+	dma_addr_t dma;
+	void *vaddr;
+
+	dma_coh_need_stats(test);
+	dma_coh_dt_assign(test, dev, np);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, rmem->name, "size"),
+			rmem->size);
+	before = dma_coh_stat(test, rmem->name, "in_use");
+	vaddr = dma_alloc_coherent(dev, 2 * PAGE_SIZE, &dma, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, rmem->name, "in_use"),
+			before + 2 * PAGE_SIZE);
+	dma_free_coherent(dev, 2 * PAGE_SIZE, vaddr, dma);
+	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, rmem->name, "in_use"),
+			before);
+}
+
+static struct kunit_case dma_coherent_stats_cases[] = {
+	KUNIT_CASE(dma_coherent_stats_follow),
+	KUNIT_CASE(dma_coherent_stats_exhausted),
+	KUNIT_CASE(dma_coherent_stats_release),
+	KUNIT_CASE(dma_coherent_stats_dt_region),
+	{}
+};
+
+static struct kunit_suite dma_coherent_stats_suite = {
+	.name = "dma_coherent_stats",
+	.suite_init = dma_coherent_suite_init,
+	.test_cases = dma_coherent_stats_cases,
+};
+
+kunit_test_suite(dma_coherent_stats_suite);
+
 MODULE_DESCRIPTION("KUnit tests for the coherent DMA memory pools");
 MODULE_LICENSE("GPL");

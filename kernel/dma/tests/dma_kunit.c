@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fixtures shared by the DMA KUnit suites: test devices, user mappings of
- * DMA buffers and a reader of the kernel log.
+ * DMA buffers, a reader of the kernel log and of debugfs files.
  */
 #include <kunit/device.h>
 #include <kunit/resource.h>
@@ -12,9 +12,12 @@
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mount.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "dma_kunit.h"
 
@@ -204,4 +207,117 @@ unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text)
 unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log)
 {
 	return dma_kunit_log_count(log, "WARNING: CPU:");
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(dma_kunit_unmount, kern_unmount,
+			    struct vfsmount *);
+
+/*
+ * Open @path below the root of debugfs, through a mount of the test's own:
+ * the suites run before user space, which mounts it for everyone else.
+ */
+static struct file *dma_kunit_debugfs_open(struct kunit *test,
+					   const char *path, int flags)
+{
+	struct file_system_type *type = get_fs_type("debugfs");
+	struct vfsmount *mnt;
+
+	if (!type)
+		return ERR_PTR(-ENODEV);
+	mnt = kern_mount(type);
+	if (IS_ERR(mnt))
+		return ERR_CAST(mnt);
+	dma_kunit_defer(test, dma_kunit_unmount, mnt);
+	return file_open_root_mnt(mnt, path, flags, 0);
+}
+
+/*
+ * A page of the test's user memory: debugfs attribute files read and
+ * write through ->read() and ->write() only, which want user buffers.
+ */
+static char __user *dma_kunit_user_page(struct kunit *test)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(addr),
+			       "no user memory for debugfs");
+	return (char __user *)addr;
+}
+
+/**
+ * dma_kunit_debugfs_read() - read a number from a debugfs file
+ * @test: the running test
+ * @path: the file, below the root of debugfs
+ * @val: where the number is stored
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or a negative errno if the file cannot be opened or read, or
+ * holds no number.
+ */
+int dma_kunit_debugfs_read(struct kunit *test, const char *path, u64 *val)
+{
+	struct file *file = dma_kunit_debugfs_open(test, path, O_RDONLY);
+	char __user *ubuf;
+	char buf[32];
+	loff_t pos = 0;
+	ssize_t len;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ubuf = dma_kunit_user_page(test);
+	len = vfs_read(file, ubuf, sizeof(buf) - 1, &pos);
+	fput(file);
+	if (len < 0)
+		return len;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	return kstrtoull(strim(buf), 0, val);
+}
+
+/**
+ * dma_kunit_debugfs_write() - write a text to a debugfs file
+ * @test: the running test
+ * @path: the file, below the root of debugfs
+ * @text: what to write, in one call
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or a negative errno if the file cannot be opened or the
+ * write is refused.
+ */
+int dma_kunit_debugfs_write(struct kunit *test, const char *path,
+			    const char *text)
+{
+	struct file *file = dma_kunit_debugfs_open(test, path, O_WRONLY);
+	size_t size = min(strlen(text), PAGE_SIZE);
+	char __user *ubuf;
+	loff_t pos = 0;
+	ssize_t len;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ubuf = dma_kunit_user_page(test);
+	len = copy_to_user(ubuf, text, size) ? -EFAULT :
+					       vfs_write(file, ubuf, size, &pos);
+	fput(file);
+	return len < 0 ? len : 0;
+}
+
+/**
+ * dma_kunit_debugfs_value() - the number a debugfs file holds
+ * @test: the running test, aborted if the file cannot be read
+ * @path: the file, below the root of debugfs
+ *
+ * Context: process context; sleeps.
+ * Return: the number.
+ */
+u64 dma_kunit_debugfs_value(struct kunit *test, const char *path)
+{
+	u64 val = 0;
+	int err = dma_kunit_debugfs_read(test, path, &val);
+
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot read debugfs %s", path);
+	return val;
 }

@@ -82,4 +82,9 @@ void dma_kunit_log_reset(struct dma_kunit_log *log);
 unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text);
 unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log);
 
+int dma_kunit_debugfs_read(struct kunit *test, const char *path, u64 *val);
+int dma_kunit_debugfs_write(struct kunit *test, const char *path,
+			    const char *text);
+u64 dma_kunit_debugfs_value(struct kunit *test, const char *path);
+
 #endif /* _KERNEL_DMA_TESTS_DMA_KUNIT_H */
