@@ -17,10 +17,7 @@
  * Each result is one line:
  *   dma_bench: op=NAME dev=coherent|noncoherent size=N iters=N ns=N.N
  * where ns is the time per operation in tenths, and the run ends with
- * "dma_bench: done".  The iterations run in DMA_BENCH_BATCHES batches and
- * the median batch counts: a timer interrupt that lands in a loop adds
- * its own instructions to one batch, and where it lands moves with any
- * change of the code that ran before.
+ * "dma_bench: done".
  */
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
@@ -32,10 +29,7 @@
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/vmalloc.h>
-
-#define DMA_BENCH_BATCHES	5
 
 /* Built in as bench.o: name the parameters after the benchmark instead. */
 #undef MODULE_PARAM_PREFIX
@@ -75,36 +69,22 @@ typedef void (*dma_bench_op)(struct dma_bench_ctx *ctx);
  * average.  The loop and the indirect call are the same for every op and
  * for the floor op, which measures them.
  */
-static int dma_bench_cmp(const void *a, const void *b)
+static void dma_bench_measure(const char *name, dma_bench_op op,
+			      struct dma_bench_ctx *ctx, unsigned int iters)
 {
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Inlined, so that each loop calls its operation directly. */
-static __always_inline void dma_bench_measure(const char *name,
-					      dma_bench_op op,
-					      struct dma_bench_ctx *ctx,
-					      unsigned int iters)
-{
-	u64 batch[DMA_BENCH_BATCHES], start, total;
-	unsigned int i, b, warm;
+	unsigned int i, warm;
+	u64 start, total;
 	u32 tenths;
 
-	iters = max(iters / dma_bench_divisor / DMA_BENCH_BATCHES, 8U);
+	iters = max(iters / dma_bench_divisor, 8U);
 	warm = iters / 8;
 	for (i = 0; i < warm; i++)
 		op(ctx);
 
-	for (b = 0; b < DMA_BENCH_BATCHES; b++) {
-		start = ktime_get_ns();
-		for (i = 0; i < iters; i++)
-			op(ctx);
-		batch[b] = ktime_get_ns() - start;
-	}
-	sort(batch, DMA_BENCH_BATCHES, sizeof(batch[0]), dma_bench_cmp, NULL);
-	total = batch[DMA_BENCH_BATCHES / 2];
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++)
+		op(ctx);
+	total = ktime_get_ns() - start;
 
 	/* In tenths of a nanosecond; 32-bit kernels have no u64 '/' or '%'. */
 	total = div_u64_rem(div_u64(total * 10, iters), 10, &tenths);
