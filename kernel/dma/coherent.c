@@ -35,6 +35,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/ratelimit.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -67,12 +68,14 @@ struct dma_coherent_mem {
 	s8		*free_order;
 	/* Pages handed out and not given back; under lock. */
 	unsigned long	used_pages;
-	/* Most pages in use at once; under lock. */
+	/* Most pages in use at once (CONFIG_DMA_POOL_STATS); under lock. */
 	unsigned long	peak_pages;
-	/* Requests the pool could not serve; under lock. */
+	/* Requests not served (CONFIG_DMA_POOL_STATS); under lock. */
 	unsigned long	failures;
 	/* A failure was reported, and no request served since; under lock. */
 	bool		reported;
+	/* The pool's own limit, so that one busy pool hides no other's. */
+	struct ratelimit_state ratelimit;
 	/* The pool's debugfs directory, or NULL. */
 	struct dentry	*debugfs;
 };
@@ -241,11 +244,13 @@ static bool dcm_account(struct dma_coherent_mem *mem, long page, int order)
 
 	if (page >= 0) {
 		mem->used_pages += 1UL << order;
-		mem->peak_pages = max(mem->peak_pages, mem->used_pages);
+		if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+			mem->peak_pages = max(mem->peak_pages, mem->used_pages);
 		mem->reported = false;
 		return false;
 	}
-	mem->failures++;
+	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+		mem->failures++;
 	report = !mem->reported;
 	mem->reported = true;
 	return report;
@@ -277,6 +282,7 @@ static struct dma_coherent_mem *dcm_create(unsigned long nr_pages)
 		return NULL;
 	}
 	spin_lock_init(&mem->lock);
+	ratelimit_default_init(&mem->ratelimit);
 	mem->free_order[1] = DCM_NONE;
 	dcm_mark(mem, 1, mem->top_order, 0, 0, nr_pages, true);
 	return mem;
@@ -475,14 +481,15 @@ static void dma_coherent_report(struct device *dev,
 {
 	unsigned long flags, used, largest;
 
+	if (!__ratelimit(&mem->ratelimit))
+		return;
 	spin_lock_irqsave(&mem->lock, flags);
 	used = mem->used_pages << PAGE_SHIFT;
 	largest = dcm_largest_free(mem);
 	spin_unlock_irqrestore(&mem->lock, flags);
 
-	dev_warn_ratelimited(dev, "coherent pool cannot serve %zu bytes: %lu of %lu KiB in use, largest free block %lu KiB\n",
-			     size, used >> 10, dcm_bytes(mem) >> 10,
-			     largest >> 10);
+	dev_warn(dev, "coherent pool cannot serve %zu bytes: %lu of %lu KiB in use, largest free block %lu KiB\n",
+		 size, used >> 10, dcm_bytes(mem) >> 10, largest >> 10);
 }
 
 /* Take pages for @size bytes, or count and maybe report the failure. */

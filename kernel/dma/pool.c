@@ -37,6 +37,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/set_memory.h>
 #include <linux/workqueue.h>
 
@@ -98,8 +99,12 @@ static DEFINE_MUTEX(atomic_pool_refill_lock);
  *	counting memory about to be added, less @peak.  Moved only by the
  *	changes of both, so it is never below its true value, only above it
  *	while a change is under way.
- * @alloc_failures: requests of the pool's zone that no pool could serve
+ * @alloc_failures: requests that tried this pool first and that no pool
+ *	could serve
  * @flags: ATOMIC_POOL_REPORTED
+ * @ratelimit: of the pool's reports, so that one pool hides no other's
+ *
+ * @peak, @floor and @alloc_failures are kept with CONFIG_DMA_POOL_STATS.
  */
 struct atomic_pool_stats {
 	unsigned long bytes;
@@ -109,6 +114,7 @@ struct atomic_pool_stats {
 	atomic_long_t floor;
 	atomic_long_t alloc_failures;
 	unsigned long flags;
+	struct ratelimit_state ratelimit;
 };
 
 static struct atomic_pool_stats atomic_pool_stats[ATOMIC_POOL_COUNT];
@@ -170,16 +176,21 @@ static __always_inline struct gen_pool *atomic_pool_get(unsigned int id)
 /*
  * One walk of @pool's chunks for a buffer it has just handed out at
  * @vaddr: its physical address in *@phys, and the bytes left in the pool.
- * gen_pool_virt_to_phys() and gen_pool_avail() would walk twice.
+ * gen_pool_virt_to_phys() and gen_pool_avail() would walk twice.  *@first
+ * is the first chunk walked: new chunks go in front of it, so it and those
+ * after it are the pool as the walk saw it.
  */
 static __always_inline size_t atomic_pool_scan(struct gen_pool *pool,
 					       unsigned long vaddr,
-					       phys_addr_t *phys)
+					       phys_addr_t *phys,
+					       struct gen_pool_chunk **first)
 {
 	struct gen_pool_chunk *chunk;
 	size_t avail = 0;
 
 	rcu_read_lock();
+	*first = list_entry_rcu(pool->chunks.next, struct gen_pool_chunk,
+				next_chunk);
 	list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk) {
 		avail += atomic_long_read(&chunk->avail);
 		if (vaddr - chunk->start_addr <= chunk->end_addr -
@@ -450,10 +461,12 @@ static void atomic_pool_refill(unsigned int id)
 					      MAX_PAGE_ORDER);
 
 		/* Up before the memory shows, so that no new high is missed. */
-		atomic_long_add(most, &st->floor);
+		if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+			atomic_long_add(most, &st->floor);
 		added = dma_atomic_pool_expand(pool, want,
 					       GFP_KERNEL | atomic_pool_zone[id]);
-		atomic_long_sub(most - max(added, 0L), &st->floor);
+		if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+			atomic_long_sub(most - max(added, 0L), &st->floor);
 		if (added > 0) {
 			st->bytes += added;
 			st->expansions++;
@@ -488,6 +501,24 @@ static void atomic_pool_refill_fn(struct work_struct *work)
 {
 	dma_atomic_pool_refill();
 }
+
+/**
+ * dma_atomic_pool_hold_refills() - stop or restart the refill work
+ * @hold: true to stop it, waiting for a run under way; false to restart it
+ *
+ * For a suite that must know when the pools grow: it then refills with
+ * dma_atomic_pool_refill() alone.  Calls nest.
+ *
+ * Context: process context; sleeps when @hold.
+ */
+DMA_SEAM __maybe_unused void dma_atomic_pool_hold_refills(bool hold)
+{
+	if (hold)
+		disable_work_sync(&atomic_pool_refill_work);
+	else
+		enable_work(&atomic_pool_refill_work);
+}
+EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_hold_refills);
 
 /* Does the zone that @zone asks for hold any memory the kernel manages? */
 static bool __init atomic_pool_zone_populated(gfp_t zone)
@@ -591,18 +622,24 @@ static int atomic_pool_peak_get(void *data, u64 *val)
 	return 0;
 }
 
-/* Writing 0 starts a new mark from what is in use now. */
+/*
+ * Writing 0 starts a new mark from what is in use now.  The floor goes up
+ * before the mark comes down, and is put right if an allocation raised the
+ * mark in between.
+ */
 static int atomic_pool_peak_set(void *data, u64 val)
 {
 	struct atomic_pool_stats *st = data;
-	unsigned long old;
+	unsigned long old, was;
 	size_t used;
 
 	if (val)
 		return -EINVAL;
 	atomic_pool_usage(atomic_pools[atomic_pool_stats_id(data)], &used);
-	old = xchg(&st->peak, used);
+	old = READ_ONCE(st->peak);
 	atomic_long_add(old - used, &st->floor);
+	was = xchg(&st->peak, used);
+	atomic_long_add(was - old, &st->floor);
 	return 0;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(atomic_pool_peak_fops, atomic_pool_peak_get,
@@ -663,6 +700,8 @@ static int __init dma_atomic_pool_init(void)
 	if (!atomic_pool_target)
 		atomic_pool_target = atomic_pool_default_size();
 	INIT_WORK(&atomic_pool_refill_work, atomic_pool_refill_fn);
+	for (id = 0; id < ATOMIC_POOL_COUNT; id++)
+		ratelimit_default_init(&atomic_pool_stats[id].ratelimit);
 
 	for (id = 0; id < ATOMIC_POOL_COUNT; id++) {
 		if (!atomic_pool_wanted(id))
@@ -686,17 +725,25 @@ static __always_inline struct gen_pool *atomic_pool_first(gfp_t gfp)
 }
 
 /*
- * Raise the mark of the pool @id to the use of @pool, unless another CPU
- * raised it higher meanwhile, and the floor down with it.
+ * Raise the mark of the pool @id to the use an allocation saw: @avail
+ * bytes free in the chunks from @first on, unless another CPU raised it
+ * higher meanwhile, and the floor down with it.
  */
 static noinline void atomic_pool_raise_peak(unsigned int id,
-					    struct gen_pool *pool)
+					    struct gen_pool *pool,
+					    struct gen_pool_chunk *first,
+					    size_t avail)
 {
 	struct atomic_pool_stats *st = &atomic_pool_stats[id];
 	unsigned long old = READ_ONCE(st->peak);
-	size_t used;
+	struct gen_pool_chunk *chunk = first;
+	size_t used = 0;
 
-	atomic_pool_usage(pool, &used);
+	rcu_read_lock();
+	list_for_each_entry_from_rcu(chunk, &pool->chunks, next_chunk)
+		used += chunk->end_addr - chunk->start_addr + 1;
+	rcu_read_unlock();
+	used -= avail;
 	while (used > old) {
 		if (try_cmpxchg(&st->peak, &old, used)) {
 			atomic_long_sub(used - old, &st->floor);
@@ -711,12 +758,13 @@ static noinline void atomic_pool_raise_peak(unsigned int id,
  */
 static __always_inline void atomic_pool_note_use(unsigned int id,
 						 struct gen_pool *pool,
+						 struct gen_pool_chunk *first,
 						 size_t avail)
 {
 	atomic_long_t *floor = &atomic_pool_stats[id].floor;
 
 	if (unlikely((long)avail < atomic_long_read(floor)))
-		atomic_pool_raise_peak(id, pool);
+		atomic_pool_raise_peak(id, pool, first, avail);
 }
 
 /*
@@ -732,19 +780,20 @@ atomic_pool_take(struct gen_pool *pool, unsigned int id, struct device *dev,
 		 bool (*phys_addr_ok)(struct device *, phys_addr_t, size_t))
 {
 	unsigned long vaddr = gen_pool_alloc(pool, size);
+	struct gen_pool_chunk *first;
 	phys_addr_t phys = -1;
 	size_t avail;
 
 	if (!vaddr)
 		return false;
-	avail = atomic_pool_scan(pool, vaddr, &phys);
+	avail = atomic_pool_scan(pool, vaddr, &phys, &first);
 	if (phys_addr_ok && !phys_addr_ok(dev, phys, size)) {
 		gen_pool_free(pool, vaddr, size);
 		return false;
 	}
 
 	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
-		atomic_pool_note_use(id, pool, avail);
+		atomic_pool_note_use(id, pool, first, avail);
 	/* Refill in process context: this caller may not sleep. */
 	if (avail < atomic_pool_target)
 		schedule_work(&atomic_pool_refill_work);
@@ -773,18 +822,19 @@ static void atomic_pool_report(struct device *dev, size_t size, gfp_t gfp,
 	if (!pool || test_and_set_bit(ATOMIC_POOL_REPORTED, &st->flags))
 		return;
 	schedule_work(&atomic_pool_refill_work);
+	if (!__ratelimit(&st->ratelimit))
+		return;
 
 	total = atomic_pool_usage(pool, &used) + used;
 	if (size > PAGE_SIZE << MAX_PAGE_ORDER) {
-		dev_warn_ratelimited(dev, "DMA: atomic %s-zone request of %zu KiB is larger than a pool block (%lu KiB)\n",
-				     zone, size >> 10,
-				     (PAGE_SIZE << MAX_PAGE_ORDER) >> 10);
+		dev_warn(dev, "DMA: atomic %s-zone request of %zu KiB is larger than a pool block (%lu KiB)\n",
+			 zone, size >> 10, (PAGE_SIZE << MAX_PAGE_ORDER) >> 10);
 		return;
 	}
 	want = roundup_pow_of_two(max(used + size, total + PAGE_SIZE));
-	dev_warn_ratelimited(dev, "DMA: atomic %s-zone request of %zu KiB failed: pool %s has %zu of %zu KiB in use; coherent_pool=%zuK would serve it\n",
-			     zone, size >> 10, atomic_pool_name[id],
-			     used >> 10, total >> 10, want >> 10);
+	dev_warn(dev, "DMA: atomic %s-zone request of %zu KiB failed: pool %s has %zu of %zu KiB in use; coherent_pool=%zuK would serve it\n",
+		 zone, size >> 10, atomic_pool_name[id], used >> 10,
+		 total >> 10, want >> 10);
 }
 
 /* Count a request that no pool served, against the first of its route. */

@@ -57,8 +57,12 @@ int dma_atomic_pool_set_decrypted(struct page *page, unsigned int order);
 int dma_atomic_pool_set_encrypted(struct page *page, unsigned int order);
 int dma_atomic_pool_add_chunk(struct gen_pool *pool, void *vaddr,
 			      struct page *page, size_t size);
-/* pool.c: what the refill work does, called by a suite in its thread. */
+/*
+ * pool.c: what the refill work does, called by a suite in its thread, and
+ * the switch that holds the work back meanwhile.
+ */
 void dma_atomic_pool_refill(void);
+void dma_atomic_pool_hold_refills(bool hold);
 #else
 /* Static, never redirected, exported nowhere; @fn is only named. */
 #define DMA_SEAM			static

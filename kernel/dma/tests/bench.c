@@ -297,7 +297,7 @@ static void dma_bench_coherent_allocs(struct dma_bench_ctx *ctx)
 	}
 	ctx->size = SZ_4K;
 	dma_bench_measure("alloc_free_pages", dma_bench_alloc_free_pages, ctx,
-			  20000);
+			  100000);
 	ctx->size = SZ_4M;
 	dma_bench_measure("alloc_free_nomap", dma_bench_alloc_free_nomap, ctx,
 			  100);

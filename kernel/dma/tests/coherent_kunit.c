@@ -64,7 +64,7 @@ struct dma_coh_region {
 static struct dma_coh_region dma_coh_region;
 
 static const char dma_coh_howto[] =
-	"--qemu_config=kernel/dma/tests/qemu_configs/ARCH.py (arm64, riscv, arm: and dma-kunit-dtb.sh)";
+	"--qemu_config=kernel/dma/tests/qemu_configs/ARCH.py (but x86_64: and dma-kunit-dtb.sh)";
 
 /* SIZE@BASE or SIZE$BASE, as memparse() reads them. */
 static bool dma_coh_parse(const char *arg, char sep, struct dma_coh_region *r)

@@ -225,6 +225,7 @@ static struct file *dma_kunit_debugfs_open(struct kunit *test,
 	if (!type)
 		return ERR_PTR(-ENODEV);
 	mnt = kern_mount(type);
+	put_filesystem(type);
 	if (IS_ERR(mnt))
 		return ERR_CAST(mnt);
 	dma_kunit_defer(test, dma_kunit_unmount, mnt);
