@@ -3,7 +3,9 @@
 #
 # bench.sh [--quick]: the DMA API benchmark (kernel/dma/tests/bench.c) on
 # the base tree and on ours, x86_64 and arm64 (ARCHES=... to choose), in
-# the default and swiotlb=force boots.
+# the default and swiotlb=force boots; then upstream's dma_map_benchmark
+# (scripts/map-benchmark.sh) on both trees, in the default, swiotlb=force
+# and 6 GiB boots, and on arm64 with a non-coherent PCIe host too.
 #
 # Full mode builds a kernel per tree and arch from scripts/bench/bench.config
 # and boots it under -icount shift=0,sleep=off, where guest nanoseconds are
@@ -11,18 +13,22 @@
 # repeat within 1%.  The table, a CSV and an SVG chart go to .build/bench/.
 #
 # Quick mode (make check) boots the KUnit kernels already built, without
-# icount and with KUnit disabled, to prove the benchmark builds and runs.
+# icount and with KUnit disabled, to prove the benchmark builds and runs,
+# and on arm64 runs one case of dma_map_benchmark in our I/O kernel, which
+# make check has built.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=full
 [ "${1:-}" = --quick ] && mode=quick
-"$top/scripts/setup.sh" || die "setup failed"
+arches=${ARCHES:-x86_64 arm64}
+setup_args=()
+[[ " $arches " == *" arm64 "* ]] && setup_args=(--io)
+"$top/scripts/setup.sh" "${setup_args[@]}" || die "setup failed"
 for tree in ours base; do
 	python3 "$top/scripts/series.py" assemble $tree >&2 ||
 		die "the series does not apply to the $tree tree"
 done
-arches=${ARCHES:-x86_64 arm64}
 out=$build/bench
 mkdir -p "$out"
 status=0
@@ -88,6 +94,30 @@ for arch in $arches; do
 					status=1
 				fi
 			done
+		done
+	done
+done
+
+# map_boots ARCH: the boots of dma_map_benchmark on ARCH
+map_boots() {
+	echo default swiotlb highmem
+	[ "$1" = arm64 ] && echo noncoherent
+}
+
+for arch in $arches; do
+	if [ $mode = quick ]; then
+		[ "$arch" = arm64 ] || continue
+		trees=ours boots=default
+	else
+		trees="base ours" boots=$(map_boots "$arch")
+	fi
+	for tree in $trees; do
+		# shellcheck disable=SC2086
+		"$top/scripts/map-benchmark.sh" $mode "$tree" "$arch" $boots ||
+			status=1
+		for boot in $boots; do
+			[ -f "$out/map-$tree-$arch-$boot.log" ] &&
+				runs+=("map-$tree-$arch-$boot")
 		done
 	done
 done

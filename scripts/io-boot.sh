@@ -54,14 +54,11 @@ cmdline=$(python3 "$machine" "$cfg" cmdline) || die "cannot read $cfg"
 # shellcheck disable=SC2054 # commas inside QEMU options
 case $arch in
 x86_64)
-	image=arch/x86/boot/bzImage
 	qemu+=(-device ich9-ahci,id=ahci)
 	swiotlb=$(variant_args swiotlb)
 	disks=(nvme ahci virtio-blk-pci)
-	elf_machine="3e 00"
 	;;
 arm64)
-	image=arch/arm64/boot/Image
 	# virtio-mmio 2 (QEMU's default is the legacy 1, which cannot offer
 	# VIRTIO_F_ACCESS_PLATFORM: the disk would bypass the DMA API)
 	qemu+=(-global virtio-mmio.force-legacy=false)
@@ -71,7 +68,6 @@ arm64)
 	# forever.  Any size but the default (32768 slabs) stops the shrinking.
 	swiotlb="swiotlb=16384,force"
 	disks=(virtio-blk-mmio virtio-blk-pci nvme)
-	elf_machine="b7 00"
 	;;
 *) die "unknown arch $arch (x86_64 or arm64)" ;;
 esac
@@ -87,41 +83,9 @@ for variant in "$@"; do
 	esac
 done
 
-# A static busybox for ARCH: Debian's busybox-static, installed for the
-# host arch; the arm64 one is unpacked into .build/io by scripts/setup.sh.
-busybox_for() {
-	local bb=/bin/busybox
-
-	[ "$arch" = arm64 ] && bb=$build/io/busybox-arm64
-	[ -x "$bb" ] || die "$bb not found (run scripts/setup.sh)"
-	[ "$(od -An -tx1 -j18 -N2 "$bb" | tr -s ' ' | sed 's/^ //')" = "$elf_machine" ] ||
-		die "$bb is not an $arch binary"
-	echo "$bb"
-}
-bb=$(busybox_for) || exit 1
-
-blog=$res/io-$tree-$arch-build.log
-read -ra make_args <<< "$(make_arch_args "$arch")"
-make_args+=("CC=$(kunit_cc "$arch")")
-cat "$data/common.config" "$data/$arch.config" > "$bdir/io.config"
-start=$SECONDS
-log "building $tree tree for $arch in ${bdir#"$top/"} (log: .build/results/io-$tree-$arch-build.log)"
-{
-	echo "tree: $src ($(git -C "$src" log -1 --format='%h %s' 2>/dev/null))"
-	make -C "$src" O="$bdir" "${make_args[@]}" \
-		KCONFIG_ALLCONFIG="$bdir/io.config" allnoconfig &&
-		make -C "$src" O="$bdir" "${make_args[@]}" -j"$(nproc)" \
-			"${image##*/}"
-} > "$blog" 2>&1
-rc=$?
-if [ $rc -ne 0 ]; then
-	tail -n 40 "$blog"
-	die "build of $tree tree for $arch failed"
-fi
-# An option whose dependencies are not met is dropped silently: refuse that.
-missing=$(grep -h '^CONFIG_' "$bdir/io.config" | grep -vxFf "$bdir/.config")
-[ -z "$missing" ] || die "options of the io-boot config not in .config: ${missing//$'\n'/ }"
-log "built $tree/$arch in $((SECONDS - start))s"
+bb=$(busybox_for "$arch") || exit 1
+io_kernel_build "$tree" "$arch" || exit 1
+image=$(io_kernel_image "$arch")
 
 # The initramfs: busybox and /init, packed by the tree's gen_init_cpio
 cat > "$bdir/initramfs.list" <<-EOF
@@ -138,25 +102,6 @@ EOF
 "$bdir/usr/gen_init_cpio" "$bdir/initramfs.list" > "$bdir/initramfs.cpio" ||
 	die "gen_init_cpio failed"
 
-# dtb_noncoherent DTB: QEMU's own device tree for this machine, with every
-# virtio-mmio transport and the PCIe host bridge made dma-noncoherent.
-dtb_noncoherent() {
-	local out=$1
-	"${qemu[@]}" -machine dumpdtb="$bdir/virt.dtb" -display none \
-		>"$bdir/dumpdtb.log" 2>&1 || { cat "$bdir/dumpdtb.log" >&2; return 1; }
-	dtc -q -I dtb -O dts -o "$bdir/virt.dts" "$bdir/virt.dtb" || return 1
-	awk '
-		/^\t[^\t].*\{$/ { node = $1 }
-		/^\t};$/ { node = "" }
-		node ~ /^(virtio_mmio|pcie)@/ && /^\t\tdma-coherent;$/ {
-			sub(/dma-coherent/, "dma-noncoherent"); n++
-		}
-		{ print }
-		END { if (n < 2) exit 1 }
-	' "$bdir/virt.dts" > "$bdir/virt-nc.dts" || { log "no dma-coherent nodes to edit"; return 1; }
-	dtc -q -I dts -O dtb -o "$out" "$bdir/virt-nc.dts"
-}
-
 status=0
 for variant in "$@"; do
 	name=io-$tree-$arch-$variant
@@ -170,7 +115,7 @@ for variant in "$@"; do
 	case $variant in
 	noncoherent*)
 		kargs+=" iotest_nc=1"
-		if ! dtb_noncoherent "$bdir/virt-nc.dtb"; then
+		if ! dtb_noncoherent "$bdir" "${qemu[@]}"; then
 			echo "$name: FAIL (cannot make the non-coherent device tree)"
 			status=1
 			continue

@@ -160,3 +160,85 @@ variant_mem() {
 arch_runs_variant() {
 	[ "$1-$2" != arm-highmem ]
 }
+
+# io_kernel_image ARCH: the boot image of the small kernel of the I/O boots
+# and of upstream's map benchmark, relative to its build directory
+io_kernel_image() {
+	case $1 in
+	x86_64) echo arch/x86/boot/bzImage ;;
+	arm64) echo arch/arm64/boot/Image ;;
+	*) die "no I/O kernel for $1" ;;
+	esac
+}
+
+# io_kernel_build TREE ARCH: build the small kernel of the I/O boots and of
+# upstream's map benchmark (allnoconfig plus scripts/io-boot/common.config
+# and ARCH.config) from the assembled TREE, in kernel_dir TREE io TREE-ARCH.
+# The log goes to .build/results/io-TREE-ARCH-build.log.
+io_kernel_build() {
+	local tree=$1 arch=$2 src bdir blog image start=$SECONDS missing
+	local data=$top/scripts/io-boot make_args
+
+	src=$(tree_dir "$tree") && bdir=$(kernel_dir "$tree" io "$tree-$arch") &&
+		image=$(io_kernel_image "$arch") || return 1
+	blog=$build/results/io-$tree-$arch-build.log
+	mkdir -p "$bdir" "$build/results"
+	read -ra make_args <<< "$(make_arch_args "$arch")"
+	make_args+=("CC=$(kunit_cc "$arch")")
+	cat "$data/common.config" "$data/$arch.config" > "$bdir/io.config"
+	log "building the $tree I/O kernel for $arch in ${bdir#"$top/"} (log: ${blog#"$top/"})"
+	{
+		echo "tree: $src ($(git -C "$src" log -1 --format='%h %s' 2>/dev/null))"
+		make -C "$src" O="$bdir" "${make_args[@]}" \
+			KCONFIG_ALLCONFIG="$bdir/io.config" allnoconfig &&
+			make -C "$src" O="$bdir" "${make_args[@]}" -j"$(nproc)" \
+				"${image##*/}"
+	} > "$blog" 2>&1 || { tail -n 40 "$blog"; log "build of the $tree I/O kernel for $arch failed"; return 1; }
+	# An option whose dependencies are not met is dropped silently: refuse that.
+	missing=$(grep -h '^CONFIG_' "$bdir/io.config" | grep -vxFf "$bdir/.config")
+	if [ -n "$missing" ]; then
+		log "options of the I/O kernel config not in .config: ${missing//$'\n'/ }"
+		return 1
+	fi
+	log "built the $tree I/O kernel for $arch in $((SECONDS - start))s"
+}
+
+# busybox_for ARCH: a static busybox for ARCH, for the initramfs of the
+# I/O boots and of the map benchmark: Debian's busybox-static, installed
+# for the host arch; the arm64 one is unpacked into .build/io by
+# scripts/setup.sh --io.
+busybox_for() {
+	local bb=/bin/busybox elf_machine
+
+	case $1 in
+	x86_64) elf_machine="3e 00" ;;
+	arm64) bb=$build/io/busybox-arm64 elf_machine="b7 00" ;;
+	*) die "no busybox for $1" ;;
+	esac
+	[ -x "$bb" ] || die "$bb not found (run scripts/setup.sh --io)"
+	[ "$(od -An -tx1 -j18 -N2 "$bb" | tr -s ' ' | sed 's/^ //')" = "$elf_machine" ] ||
+		die "$bb is not an $1 binary"
+	echo "$bb"
+}
+
+# dtb_noncoherent DIR QEMU...: write DIR/virt-nc.dtb, the device tree the
+# QEMU command line QEMU... generates for its machine, with every
+# virtio-mmio transport and the PCIe host bridge made dma-noncoherent
+# (arm64 virt).  Intermediate files go to DIR too.
+dtb_noncoherent() {
+	local dir=$1
+	shift
+	"$@" -machine dumpdtb="$dir/virt.dtb" -display none \
+		>"$dir/dumpdtb.log" 2>&1 || { cat "$dir/dumpdtb.log" >&2; return 1; }
+	dtc -q -I dtb -O dts -o "$dir/virt.dts" "$dir/virt.dtb" || return 1
+	awk '
+		/^\t[^\t].*\{$/ { node = $1 }
+		/^\t};$/ { node = "" }
+		node ~ /^(virtio_mmio|pcie)@/ && /^\t\tdma-coherent;$/ {
+			sub(/dma-coherent/, "dma-noncoherent"); n++
+		}
+		{ print }
+		END { if (n < 2) exit 1 }
+	' "$dir/virt.dts" > "$dir/virt-nc.dts" || { log "no dma-coherent nodes to edit"; return 1; }
+	dtc -q -I dts -O dtb -o "$dir/virt-nc.dtb" "$dir/virt-nc.dts"
+}

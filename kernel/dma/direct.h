@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * DMA direct mapping: the streaming fast paths, inlined into the DMA API
- * wrappers of kernel/dma/mapping.c (map_unmap and sync rows of make bench),
- * and the prototypes they share with kernel/dma/direct.c.
+ * wrappers of kernel/dma/mapping.c (ub_map, ub_unmap and sync rows of make
+ * bench), and the prototypes they share with kernel/dma/direct.c.
  */
 #ifndef _KERNEL_DMA_DIRECT_INTERNAL_H
 #define _KERNEL_DMA_DIRECT_INTERNAL_H
@@ -106,9 +106,27 @@ dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
 }
 
 /*
+ * A buffer out of the device's reach, or kmalloc data that shares cache
+ * lines on a non-coherent device, is bounced through swiotlb.  With a
+ * 32-bit mask on a machine with memory above 4 GiB that is most mappings,
+ * so the bounce is as direct as the common case; refusing and warning
+ * stay out of line in dma_direct_map_slow().
+ */
+static __always_inline dma_addr_t
+dma_direct_map_bounce(struct device *dev, struct page *page, phys_addr_t pa,
+		      size_t size, enum dma_data_direction dir,
+		      unsigned long attrs)
+{
+	if (likely(!is_pci_p2pdma_page(page)) && is_swiotlb_active(dev))
+		return swiotlb_map(dev, pa, size, dir, attrs);
+	return dma_direct_map_slow(dev, page, pa, size, dir, attrs);
+}
+
+/*
  * The common case, a buffer the device can reach where it is, stays inline
- * and short (map_unmap and map_unmap_sg rows of make bench); bouncing,
- * refusing and warning live in dma_direct_map_slow().
+ * and short (ub_map and map_unmap_sg rows of make bench).  A coherent
+ * device is done once the address fits: it needs neither cache maintenance
+ * nor kmalloc bouncing, so its coherency is tested once, before the rest.
  * With @batch the cache maintenance is only started: the caller waits for
  * it with arch_sync_dma_batch_flush() (scatterlists).
  */
@@ -119,7 +137,6 @@ dma_direct_map_one(struct device *dev, struct page *page,
 {
 	phys_addr_t pa = page_to_phys(page) + offset;
 	dma_addr_t dma = phys_to_dma(dev, pa);
-	bool cpu_sync = !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
 
 	/* Under swiotlb=force bouncing is the common case: no detour. */
 	if (is_swiotlb_force_bounce(dev)) {
@@ -127,11 +144,14 @@ dma_direct_map_one(struct device *dev, struct page *page,
 			return DMA_MAPPING_ERROR;
 		return swiotlb_map(dev, pa, size, dir, attrs);
 	}
-	if (unlikely(!dma_capable(dev, dma, size, true) ||
-		     dma_kmalloc_needs_bounce(dev, size, dir)))
-		return dma_direct_map_slow(dev, page, pa, size, dir, attrs);
+	if (unlikely(!dma_capable(dev, dma, size, true)))
+		return dma_direct_map_bounce(dev, page, pa, size, dir, attrs);
+	if (dev_is_dma_coherent(dev))
+		return dma;
+	if (unlikely(dma_kmalloc_needs_bounce(dev, size, dir)))
+		return dma_direct_map_bounce(dev, page, pa, size, dir, attrs);
 
-	if (cpu_sync && !dev_is_dma_coherent(dev)) {
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
 		if (batch)
 			arch_sync_dma_batch_for_device(pa, size, dir);
 		else

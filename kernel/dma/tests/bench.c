@@ -8,6 +8,11 @@
  * public DMA API, so the same source measures any implementation of it;
  * scripts/bench.sh compares the base tree with ours.
  *
+ * It measures only what upstream's kernel/dma/map_benchmark.c cannot,
+ * which scripts/bench.sh runs too for single mappings: coherent and atomic
+ * allocations, a fragmented device coherent pool, scatterlists of up to
+ * 128 entries and syncs.
+ *
  * Kernel parameters:
  *   dma_bench.run=quick|full	run the benchmark (quick: few iterations)
  *   dma_bench.pool=SIZE@ADDR	non-RAM physical memory for the device
@@ -114,16 +119,6 @@ static void dma_bench_floor(struct dma_bench_ctx *ctx)
 					   ctx->dir);
 
 	dma_bench_nop_unmap(ctx->dev, dma, ctx->size, ctx->dir);
-}
-
-static void dma_bench_map_unmap(struct dma_bench_ctx *ctx)
-{
-	dma_addr_t dma = dma_map_single(ctx->dev, ctx->buf, ctx->size,
-					ctx->dir);
-
-	if (WARN_ON_ONCE(dma_mapping_error(ctx->dev, dma)))
-		return;
-	dma_unmap_single(ctx->dev, dma, ctx->size, ctx->dir);
 }
 
 static void dma_bench_sync(struct dma_bench_ctx *ctx)
@@ -243,7 +238,6 @@ static void dma_bench_streaming(struct dma_bench_ctx *ctx)
 			return;
 		iters = dma_bench_streaming_iters(ctx);
 		dma_bench_measure("floor", dma_bench_floor, ctx, 100000);
-		dma_bench_measure("map_unmap", dma_bench_map_unmap, ctx, iters);
 		ctx->dma = dma_map_single(ctx->dev, ctx->buf, ctx->size,
 					  ctx->dir);
 		if (!dma_mapping_error(ctx->dev, ctx->dma)) {
