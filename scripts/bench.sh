@@ -47,17 +47,17 @@ boot_args() {
 # it panics for want of a root file system, which ends QEMU (-no-reboot,
 # panic=-1).
 boot() {
-	local bdir=$1 arch=$2 logf=$3 cfg machine qemu cmdline kernel
+	local bdir=$1 arch=$2 logf=$3 src kernel
 	shift 3
-	cfg=$(tree_dir ours)/kernel/dma/tests/qemu_configs/$arch.py
-	machine=$(tree_dir ours)/kernel/dma/tests/qemu_configs/machine.py
-	qemu=$(python3 "$machine" "$cfg" qemu) &&
-	cmdline=$(python3 "$machine" "$cfg" cmdline) &&
-	kernel=$(python3 "$machine" "$cfg" kernel) || return 1
-	local q=("$qemu" -nodefaults -m 2048 -no-reboot -nographic -serial stdio)
-	mapfile -t -O ${#q[@]} q < <(python3 "$machine" "$cfg" params)
+	src=$(tree_dir ours)
+	machine_of "$arch" "$src" &&
+		kernel=$(python3 "$src/kernel/dma/tests/qemu_configs/machine.py" \
+			"$src/kernel/dma/tests/qemu_configs/$arch.py" kernel) ||
+		return 1
+	local q=("${machine_qemu[@]}" -nodefaults -m 2048 -no-reboot -nographic
+		-serial stdio)
 	[ $mode = full ] && q+=(-icount shift=0,sleep=off)
-	q+=(-kernel "$bdir/$kernel" -append "$cmdline panic=-1 $*")
+	q+=(-kernel "$bdir/$kernel" -append "$machine_cmdline panic=-1 $*")
 	timeout 900 "${q[@]}" < /dev/null > "$logf" 2>&1
 	grep -q 'dma_bench: done' "$logf"
 }

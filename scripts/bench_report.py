@@ -47,18 +47,24 @@ def parse_map(line):
              float(m.group(3)) * 1000 / MAP_NS_PER_INSN)]
 
 
+# Spread of the runs of each dma_map_benchmark figure, the noise of their
+# mean: {(run, op, dev, size): instructions}, filled by parse().
+SPREAD = {}
+
+
 def parse(run):
     """{(op, dev, size): instructions} of one run.
 
-    The runs of a dma_map_benchmark case are averaged, and their spread,
-    the noise of the figure, is kept in SPREAD[(run, op, dev, size)].
+    The runs of a dma_map_benchmark case are averaged, and their spread
+    goes to SPREAD.
     """
     res, reps = {}, {}
     with open(os.path.join(OUT, run + '.log'), errors='replace') as f:
         for line in f:
-            for key, insns in parse_map(line) if run.startswith('map-') \
-                    else []:
-                reps.setdefault(key, []).append(insns)
+            if run.startswith('map-'):
+                for key, insns in parse_map(line):
+                    reps.setdefault(key, []).append(insns)
+                continue
             m = LINE.search(line)
             if m:
                 key = (m.group(1), m.group(2), int(m.group(3)))
@@ -67,9 +73,6 @@ def parse(run):
         res[key] = sum(values) / len(values)
         SPREAD[(run,) + key] = max(values) - min(values)
     return res
-
-
-SPREAD = {}
 
 
 def repeat_check(results):

@@ -44,12 +44,10 @@ boot_timeout=${IO_BOOT_TIMEOUT:-300}
 mkdir -p "$bdir" "$res"
 
 # The machine of the KUnit boots, with 1 GiB and two vCPUs.
-cfg=$src/kernel/dma/tests/qemu_configs/$arch.py
-machine=$src/kernel/dma/tests/qemu_configs/machine.py
-qemu=("$(python3 "$machine" "$cfg" qemu)") || die "cannot read $cfg"
-mapfile -t -O 1 qemu < <(python3 "$machine" "$cfg" params)
+machine_of "$arch" "$src" || exit 1
+qemu=("${machine_qemu[@]}")
 qemu+=(-m 1G -smp 2)
-cmdline=$(python3 "$machine" "$cfg" cmdline) || die "cannot read $cfg"
+cmdline=$machine_cmdline
 
 # shellcheck disable=SC2054 # commas inside QEMU options
 case $arch in

@@ -242,3 +242,17 @@ dtb_noncoherent() {
 	' "$dir/virt.dts" > "$dir/virt-nc.dts" || { log "no dma-coherent nodes to edit"; return 1; }
 	dtc -q -I dts -O dtb -o "$dir/virt-nc.dtb" "$dir/virt-nc.dts"
 }
+
+# machine_of ARCH SRC: read the QEMU machine of the suites on ARCH,
+# kernel/dma/tests/qemu_configs/ARCH.py of tree SRC, into the array
+# machine_qemu (QEMU and the machine's parameters) and machine_cmdline
+# (its kernel command line).
+machine_of() {
+	local cfg=$2/kernel/dma/tests/qemu_configs/$1.py
+	local machine=$2/kernel/dma/tests/qemu_configs/machine.py
+
+	machine_qemu=("$(python3 "$machine" "$cfg" qemu)") &&
+		mapfile -t -O 1 machine_qemu < <(python3 "$machine" "$cfg" params) &&
+		machine_cmdline=$(python3 "$machine" "$cfg" cmdline) ||
+		{ log "cannot read $cfg"; return 1; }
+}

@@ -55,11 +55,9 @@ END
 "$bdir/usr/gen_init_cpio" "$bdir/map-initramfs.list" > "$bdir/map-initramfs.cpio" ||
 	die "gen_init_cpio failed"
 
-cfg=$src/kernel/dma/tests/qemu_configs/$arch.py
-machine=$src/kernel/dma/tests/qemu_configs/machine.py
-qemu=("$(python3 "$machine" "$cfg" qemu)") || die "cannot read $cfg"
-mapfile -t -O 1 qemu < <(python3 "$machine" "$cfg" params)
-cmdline=$(python3 "$machine" "$cfg" cmdline) || die "cannot read $cfg"
+machine_of "$arch" "$src" || exit 1
+qemu=("${machine_qemu[@]}")
+cmdline=$machine_cmdline
 qemu+=(-smp 1 -display none -monitor none -serial stdio -no-reboot
 	-device pci-testdev)
 
