@@ -145,7 +145,9 @@ variant_cpus() {
 # own (kunit.py's 1024 MiB).  highmem: 6 GiB, so that RAM reaches above
 # 4 GiB (arm64 virt: 1 to 7 GiB; x86_64: 0 to 3 and 4 to 7 GiB; riscv
 # virt: 2 to 8 GiB) and the page allocator hands out memory that 32-bit
-# devices cannot reach.
+# devices cannot reach.  The CMA area lies above 4 GiB there too: x86_64
+# puts it at 4 GiB itself, and dma-kunit-dtb.sh gives the others a
+# default CMA pool near the end of RAM.
 variant_mem() {
 	case $1 in
 	highmem) echo 6144 ;;

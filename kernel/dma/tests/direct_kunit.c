@@ -17,6 +17,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/test-bug.h>
 #include <kunit/test.h>
+#include <linux/cma.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
@@ -32,6 +33,7 @@
 #include <linux/swiotlb.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 
 #include "../direct.h"
 #include "dma_kunit.h"
@@ -203,7 +205,8 @@ static bool dtest_param_at(unsigned int i, unsigned int axes,
 	if ((bits && !(axes & DTEST_AX_MASKS)) ||
 	    ((axes & DTEST_AX_NARROW) && p->bits == 64))
 		return false;
-	if (p->noncoherent && !(axes & DTEST_AX_COH))
+	if (p->noncoherent &&
+	    (!(axes & DTEST_AX_COH) || !dma_kunit_has_noncoherent()))
 		return false;
 	return !attr || (axes & DTEST_AX_ATTRS);
 }
@@ -304,8 +307,9 @@ static struct device *dtest_plain_device(struct kunit *test)
 
 /*
  * A device with the coherence and masks of @p.  Skips what this machine
- * cannot do: non-coherent DMA on x86, and masks under the lowest zone that
- * covers all RAM (24 and 30 bits on arm64, whose RAM starts at 1 GiB).
+ * cannot do: masks under the lowest zone that covers all RAM (24 and 30
+ * bits on arm64, whose RAM starts at 1 GiB), and non-coherent DMA for the
+ * cases that ask for it without a parameter.
  */
 static struct device *dtest_device(struct kunit *test,
 				   const struct dtest_param *p)
@@ -445,17 +449,27 @@ static void dtest_free_now(struct kunit *test, struct dtest_coherent *buf)
 	kunit_release_action(test, dtest_free_coherent, buf);
 }
 
+/* Whether [@dma, +@size) of @dev lies in the CMA area that @dev uses. */
+static bool dtest_in_cma(struct device *dev, dma_addr_t dma, size_t size)
+{
+	struct cma *cma = dev_get_cma_area(dev);
+	phys_addr_t phys = dma_to_phys(dev, dma);
+
+	return cma && phys >= cma_get_base(cma) &&
+	       phys + size <= cma_get_base(cma) + cma_get_size(cma);
+}
+
 /*
  * Free @buf and check that its pages went back: with a reference of the
  * test's own on the first page, only that reference is left afterwards.
- * CMA frees whole ranges and refuses pages still in use, so there the
- * buffer is just freed.
+ * CMA frees whole ranges and refuses pages still in use, so a buffer from
+ * CMA is just freed.
  */
 static void dtest_free_checked(struct kunit *test, struct dtest_coherent *buf)
 {
 	struct page *page = dtest_dma_page(buf->dev, buf->dma);
 
-	if (dev_get_cma_area(buf->dev)) {
+	if (dtest_in_cma(buf->dev, buf->dma, buf->size)) {
 		dtest_free_now(test, buf);
 		return;
 	}
@@ -1197,6 +1211,163 @@ static void dma_direct_alloc_coherent_bus_limit(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(dtest_alloc_sizes); i++)
 		dtest_check_alloc(test, dev, dtest_alloc_sizes[i], 0);
+}
+
+/*
+ * CMA and the zones.  Every test kernel has a CMA area; the highmem boot
+ * places it above 4 GiB, out of a 32-bit device's reach, and has RAM in
+ * ZONE_NORMAL above 4 GiB.
+ */
+
+#define DTEST_CMA_SIZE	SZ_64K
+
+/*
+ * The DMA address of a fresh DTEST_CMA_SIZE allocation of @dev, freed
+ * again: CMA hands out the first free range that fits, so two probes with
+ * nothing allocated in between give the same address, unless the range is
+ * lost to CMA.
+ */
+static dma_addr_t dtest_cma_probe(struct kunit *test, struct device *dev)
+{
+	struct dtest_coherent *buf = dtest_alloc(test, dev, DTEST_CMA_SIZE, 0);
+	dma_addr_t dma = buf->dma;
+
+	dtest_free_now(test, buf);
+	return dma;
+}
+
+/*
+ * A coherent allocation of several pages in a context that may sleep comes
+ * from CMA, and its pages go back to CMA when it is freed.
+ */
+static void dma_direct_alloc_cma_first(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct device *dev = dtest_device(test, p);
+	dma_addr_t dma;
+
+	if (!dev_get_cma_area(dev))
+		kunit_skip(test, "no CMA area");
+	if (dma_kunit_cma_highmem(dev))
+		kunit_skip(test, "the CMA area is in highmem");
+	dma = dtest_cma_probe(test, dev);
+	KUNIT_EXPECT_TRUE_MSG(test, dtest_in_cma(dev, dma, DTEST_CMA_SIZE),
+			      "%pad is not in the CMA area", &dma);
+	KUNIT_EXPECT_EQ_MSG(test, dtest_cma_probe(test, dev), dma,
+			    "the first allocation's pages did not go back");
+}
+
+/*
+ * A CMA page the device cannot reach is given back to CMA, and the
+ * allocation comes from the page allocator under the device's limit.
+ */
+static void dma_direct_alloc_cma_unreachable(struct kunit *test)
+{
+	struct dtest_param narrow = { .bits = 32 };
+	struct device *dev = dtest_device(test, &narrow);
+	struct device *wide = dtest_plain_device(test);
+	struct cma *cma = dev_get_cma_area(dev);
+	struct dtest_coherent *buf;
+	dma_addr_t first;
+
+	if (!cma)
+		kunit_skip(test, "no CMA area");
+	if (phys_to_dma(dev, cma_get_base(cma)) <= dtest_coherent_limit(dev))
+		kunit_skip(test, "the CMA area lies under 4 GiB");
+	first = dtest_cma_probe(test, wide);
+
+	buf = dtest_alloc(test, dev, DTEST_CMA_SIZE, 0);
+	KUNIT_EXPECT_LE(test, buf->dma + DTEST_CMA_SIZE - 1,
+			dtest_coherent_limit(dev));
+	dtest_free_now(test, buf);
+	KUNIT_EXPECT_EQ_MSG(test, dtest_cma_probe(test, wide), first,
+			    "the unreachable CMA range did not go back");
+}
+
+/* Free pages in each zone type of every node, per-CPU deltas included. */
+static void dtest_count_free(unsigned long free[MAX_NR_ZONES])
+{
+	struct zone *zone;
+	int nid, z;
+
+	memset(free, 0, MAX_NR_ZONES * sizeof(*free));
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &NODE_DATA(nid)->node_zones[z];
+			free[z] += zone_page_state_snapshot(zone, NR_FREE_PAGES);
+		}
+	}
+}
+
+/* Whether @now is @then with @pages fewer free in zone @zone only. */
+static bool dtest_free_moved(const unsigned long *then,
+			     const unsigned long *now, int zone,
+			     unsigned long pages)
+{
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		if (now[z] + (z == zone ? pages : 0) != then[z])
+			return false;
+	return true;
+}
+
+/* Where ZONE_NORMAL starts, if that is above 4 GiB; 0 otherwise. */
+static phys_addr_t dtest_normal_above_4g(void)
+{
+	pg_data_t *pgdat = NODE_DATA(first_online_node);
+	struct zone *zone = &pgdat->node_zones[ZONE_NORMAL];
+	phys_addr_t start = PFN_PHYS(zone->zone_start_pfn);
+
+	return populated_zone(zone) && start > DMA_BIT_MASK(32) ? start : 0;
+}
+
+#define DTEST_ZONE_TRIES	5
+
+/*
+ * A bus limit just above 4 GiB that no block of ZONE_NORMAL fits: the
+ * allocator starts there, gives the block back, and retries in a lower
+ * zone.  The free pages of each zone show it: while the buffer is held,
+ * only the zone it came from has fewer, and afterwards none has.  Other
+ * CPUs and per-CPU lists move the counts too, so a few tries are allowed;
+ * a block that is lost moves them every time.
+ */
+static void dma_direct_alloc_zone_retry(struct kunit *test)
+{
+	unsigned long before[MAX_NR_ZONES], held[MAX_NR_ZONES];
+	unsigned long after[MAX_NR_ZONES];
+	unsigned long pages = DTEST_CMA_SIZE >> PAGE_SHIFT;
+	struct device *dev = dtest_plain_device(test);
+	phys_addr_t normal = dtest_normal_above_4g();
+	int tries, zone = ZONE_NORMAL;
+	dma_addr_t dma;
+	void *cpu;
+
+	if (!normal)
+		kunit_skip(test, "no ZONE_NORMAL above 4 GiB");
+	/* One byte short of the first block of the zone. */
+	dev->bus_dma_limit = phys_to_dma(dev, normal) + DTEST_CMA_SIZE - 2;
+
+	for (tries = 0; tries < DTEST_ZONE_TRIES; tries++) {
+		dtest_count_free(before);
+		cpu = dma_alloc_coherent(dev, DTEST_CMA_SIZE, &dma, GFP_KERNEL);
+		dtest_count_free(held);
+		KUNIT_ASSERT_NOT_NULL(test, cpu);
+		zone = page_zonenum(dtest_dma_page(dev, dma));
+		dma_free_coherent(dev, DTEST_CMA_SIZE, cpu, dma);
+		dtest_count_free(after);
+
+		KUNIT_ASSERT_LE(test, dma + DTEST_CMA_SIZE - 1,
+				dev->bus_dma_limit);
+		if (dtest_free_moved(before, held, zone, pages) &&
+		    dtest_free_moved(before, after, zone, 0))
+			break;
+	}
+	KUNIT_EXPECT_LT_MSG(test, tries, DTEST_ZONE_TRIES,
+			    "free pages: zone %d %lu, held %lu, after %lu; ZONE_NORMAL %lu, held %lu, after %lu",
+			    zone, before[zone], held[zone], after[zone],
+			    before[ZONE_NORMAL], held[ZONE_NORMAL],
+			    after[ZONE_NORMAL]);
 }
 
 struct dtest_mmap_ctx {
@@ -2008,8 +2179,21 @@ static void dtest_mmap_window_desc(const struct dtest_mmap_window *w,
 		 w->noncoherent ? "non-coherent" : "coherent");
 }
 
-KUNIT_ARRAY_PARAM(dtest_mmap_windows, dtest_mmap_windows,
-		  dtest_mmap_window_desc);
+/* The windows, the non-coherent ones only where devices can be so. */
+static const void *dtest_mmap_windows_gen_params(const void *prev, char *desc)
+{
+	const struct dtest_mmap_window *end = dtest_mmap_windows +
+					      ARRAY_SIZE(dtest_mmap_windows);
+	const struct dtest_mmap_window *w = prev;
+
+	for (w = w ? w + 1 : dtest_mmap_windows; w < end; w++) {
+		if (!w->noncoherent || dma_kunit_has_noncoherent()) {
+			dtest_mmap_window_desc(w, desc);
+			return w;
+		}
+	}
+	return NULL;
+}
 
 /* The window asked for is mapped, and user and kernel share its memory. */
 static void dma_direct_mmap_coherent_window(struct kunit *test)
@@ -2174,6 +2358,102 @@ static void dtest_expect_disjoint(struct kunit *test,
 			}
 		}
 	}
+}
+
+/*
+ * Misuse.  The wrappers of kernel/dma/mapping.c warn once per call site for
+ * most of it; each call site below is reached by this case only, once per
+ * boot, so the warnings can be counted exactly.
+ */
+
+/* A device without a streaming mask gets a warning and no mapping. */
+static void dma_direct_no_dma_mask(struct kunit *test)
+{
+	struct device *dev = dtest_plain_device(test);
+	struct page *page = dtest_block(test, 0, U64_MAX);
+	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
+	struct sg_table *sgt = dtest_sgtable(test, 1);
+	u64 *mask = dev->dma_mask;
+	dma_addr_t dma, res;
+	int nents;
+
+	sg_set_page(sgt->sgl, page, PAGE_SIZE, 0);
+	dev->dma_mask = NULL;
+	dma = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	nents = dma_map_sg(dev, sgt->sgl, 1, DMA_TO_DEVICE);
+	res = dma_map_resource(dev, page_to_phys(page), PAGE_SIZE,
+			       DMA_TO_DEVICE, 0);
+	dev->dma_mask = mask;
+
+	KUNIT_EXPECT_EQ(test, dma, DMA_MAPPING_ERROR);
+	KUNIT_EXPECT_EQ(test, nents, 0);
+	KUNIT_EXPECT_EQ(test, res, DMA_MAPPING_ERROR);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(watch), 3);
+}
+
+/* __GFP_COMP cannot be honoured: a warning and no buffer. */
+static void dma_direct_alloc_gfp_comp(struct kunit *test)
+{
+	struct device *dev = dtest_plain_device(test);
+	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
+	dma_addr_t dma;
+	void *cpu;
+
+	cpu = dma_alloc_coherent(dev, 4 * PAGE_SIZE, &dma,
+				 GFP_KERNEL | __GFP_COMP);
+	if (cpu)
+		dma_free_coherent(dev, 4 * PAGE_SIZE, cpu, dma);
+	KUNIT_EXPECT_NULL(test, cpu);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(watch), 1);
+}
+
+/* More than any allocator here can give: beyond CMA and the largest order. */
+#define DTEST_HUGE_SIZE	(PAGE_SIZE << (MAX_PAGE_ORDER + 6))
+
+/*
+ * A failed allocation with DMA_ATTR_NO_WARN reports nothing; without it,
+ * the page allocator warns, which shows that this boot would see a report.
+ */
+static void dma_direct_alloc_no_warn(struct kunit *test)
+{
+	struct device *dev = dtest_plain_device(test);
+	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
+	dma_addr_t dma;
+	void *cpu;
+
+	cpu = dma_alloc_attrs(dev, DTEST_HUGE_SIZE, &dma, GFP_KERNEL,
+			      DMA_ATTR_NO_WARN);
+	KUNIT_ASSERT_NULL(test, cpu);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(watch), 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(watch, "alloc failed"), 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(watch, "allocation failure"),
+			0);
+
+	dma_kunit_log_reset(watch);
+	cpu = dma_alloc_attrs(dev, DTEST_HUGE_SIZE, &dma, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NULL(test, cpu);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(watch), 1);
+}
+
+/*
+ * Freeing a coherent buffer with interrupts off warns (the free may have
+ * to sleep elsewhere), and still frees it.
+ */
+static void dma_direct_free_irqs_disabled(struct kunit *test)
+{
+	struct device *dev = dtest_plain_device(test);
+	struct dtest_coherent *buf = dtest_alloc(test, dev, PAGE_SIZE, 0);
+	struct page *page = dtest_dma_page(dev, buf->dma);
+	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
+	unsigned long flags;
+
+	get_page(page);
+	local_irq_save(flags);
+	dtest_free_now(test, buf);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, page_count(page), 1);
+	put_page(page);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(watch), 1);
 }
 
 /*
@@ -2533,6 +2813,9 @@ static struct kunit_case dma_direct_cases[] = {
 			 dtest_mask_coh_wc_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_alloc_coherent_bus_limit,
 			 dtest_narrow_coh_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_alloc_cma_first, dtest_coh_gen_params),
+	KUNIT_CASE(dma_direct_alloc_cma_unreachable),
+	KUNIT_CASE(dma_direct_alloc_zone_retry),
 	KUNIT_CASE_PARAM(dma_direct_alloc_no_kernel_mapping,
 			 dtest_mask_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_alloc_pages_masks,
@@ -2572,6 +2855,10 @@ static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE_PARAM(dma_direct_get_sgtable_coherent,
 			 dtest_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_can_mmap_query, dtest_coh_gen_params),
+	KUNIT_CASE(dma_direct_no_dma_mask),
+	KUNIT_CASE(dma_direct_alloc_gfp_comp),
+	KUNIT_CASE(dma_direct_alloc_no_warn),
+	KUNIT_CASE(dma_direct_free_irqs_disabled),
 	KUNIT_CASE_PARAM(dma_direct_map_over_max_size,
 			 dtest_coh_gen_params),
 	KUNIT_CASE(dma_direct_swiotlb_exhaustion),

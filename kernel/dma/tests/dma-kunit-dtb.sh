@@ -59,11 +59,25 @@ region=$((top - 0x8000000))
 pool=$((top - 0x4000000))
 cells() { printf '0x%x 0x%x' $(($1 >> 32)) $(($1 & 0xffffffff)); }
 
+# With RAM above 4 GiB, the default CMA area goes there too, 64 MiB
+# 256 MiB below the end, out of 32-bit devices' reach as on large
+# machines; the kernel would keep it under 4 GiB.  Below, the kernel
+# places its own.
+cma=$((top - 0x10000000))
+cma_node() {
+	[ "$cma" -gt $((1 << 32)) ] || return 0
+	printf '/ { reserved-memory { dma-kunit-cma@%x {\n' "$cma"
+	printf '\tcompatible = "shared-dma-pool";\n\treusable;\n'
+	printf '\treg = <%s 0x0 0x4000000>;\n' "$(cells "$cma")"
+	printf '\tlinux,cma-default;\n}; }; };\n'
+}
+
 # A later definition of a node merges into the earlier one.
 {
 	cat "$tmp/virt.dts"
 	sed -e "s/REGION_CELLS/$(cells $region)/" -e "s/POOL_CELLS/$(cells $pool)/" \
 	    -e "s/@REGION /@$(printf %x $region) /" -e "s/@POOL /@$(printf %x $pool) /" \
 	    "$here/coherent-virt.dtsi"
+	cma_node
 } > "$tmp/test.dts"
 dtc -q -I dts -O dtb -o "$out" "$tmp/test.dts"

@@ -21,13 +21,29 @@ struct vm_area_struct;
  * @dma_mask: streaming DMA mask; 0 means 64 bits
  * @coherent_mask: coherent DMA mask; 0 means the same as @dma_mask
  * @noncoherent: the device does not snoop CPU caches.  Only meaningful where
- *	the architecture supports non-coherent DMA (arm64); ignored elsewhere.
+ *	dma_kunit_has_noncoherent(); ignored elsewhere.
  */
 struct dma_kunit_dev_opts {
 	u64 dma_mask;
 	u64 coherent_mask;
 	bool noncoherent;
 };
+
+/**
+ * dma_kunit_has_noncoherent() - whether a device can be non-coherent here
+ *
+ * Without cache maintenance hooks, the architecture makes every device
+ * coherent (x86): suites then generate no non-coherent instances of their
+ * cases, rather than skip them in every boot.
+ *
+ * Return: true if dma_kunit_device() can make a non-coherent device.
+ */
+static inline bool dma_kunit_has_noncoherent(void)
+{
+	return IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) ||
+	       IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) ||
+	       IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL);
+}
 
 struct device *dma_kunit_device(struct kunit *test,
 				const struct dma_kunit_dev_opts *opts);
