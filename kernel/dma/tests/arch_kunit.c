@@ -223,7 +223,7 @@ static int dma_arch_suite_init(struct kunit_suite *suite)
 		if (err)
 			dma_arch_unregister(set, n);
 	}
-	/* A kernel whose routines cannot be probed skips every case. */
+	/* A kernel whose routines cannot be probed fails every case. */
 	dma_arch_log.probe_err = err;
 	return 0;
 }
@@ -240,13 +240,10 @@ static void dma_arch_suite_exit(struct kunit_suite *suite)
 
 static int dma_arch_test_init(struct kunit *test)
 {
-	if (!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE))
-		kunit_skip(test, "no non-coherent DMA on this architecture");
-	if (dma_arch_log.probe_err)
-		kunit_skip(test, "cannot probe the cache maintenance (%d)",
-			   dma_arch_log.probe_err);
+	KUNIT_ASSERT_EQ_MSG(test, dma_arch_log.probe_err, 0,
+			    "cannot probe the cache maintenance");
 	WRITE_ONCE(dma_arch_log.task, NULL);
-	return 0;
+	return dma_kunit_case_init(test);
 }
 
 static void dma_arch_test_exit(struct kunit *test)

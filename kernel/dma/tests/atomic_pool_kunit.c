@@ -1311,6 +1311,7 @@ static struct kunit_case dma_atomic_pool_cases[] = {
 
 static struct kunit_suite dma_atomic_pool_suite = {
 	.name = "dma_atomic_pool",
+	.init = dma_kunit_case_init,
 	.test_cases = dma_atomic_pool_cases,
 };
 
@@ -1718,6 +1719,7 @@ static struct kunit_case dma_atomic_pool_stats_cases[] = {
 
 static struct kunit_suite dma_atomic_pool_stats_suite = {
 	.name = "dma_atomic_pool_stats",
+	.init = dma_kunit_case_init,
 	.test_cases = dma_atomic_pool_stats_cases,
 };
 

@@ -706,6 +706,7 @@ static void dma_coherent_declare_refused(struct kunit *test)
 {
 	struct device *dev = dma_coh_device(test);
 	phys_addr_t base = dma_coh_region.base;
+	struct dma_kunit_log *log;
 	struct page *ram;
 	int err;
 
@@ -716,12 +717,17 @@ static void dma_coherent_declare_refused(struct kunit *test)
 	err = dma_declare_coherent_memory(NULL, base, 0, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, err, -ENODEV);
 
-	/* RAM the kernel uses cannot be mapped write-combined as well. */
+	/*
+	 * RAM the kernel uses cannot be mapped write-combined as well;
+	 * memremap() warns about it once per boot.
+	 */
 	ram = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ram);
+	log = dma_kunit_log_watch(test);
 	err = dma_declare_coherent_memory(dev, page_to_phys(ram), 0, PAGE_SIZE);
 	KUNIT_EXPECT_LT(test, err, 0);
 	KUNIT_EXPECT_NULL(test, dev->dma_mem);
+	KUNIT_EXPECT_LE(test, dma_kunit_log_warnings(log), 1);
 	__free_page(ram);
 }
 
@@ -980,6 +986,7 @@ static struct kunit_case dma_coherent_cases[] = {
 
 static struct kunit_suite dma_coherent_suite = {
 	.name = "dma_coherent",
+	.init = dma_kunit_case_init,
 	.suite_init = dma_coherent_suite_init,
 	.test_cases = dma_coherent_cases,
 };
@@ -1186,6 +1193,7 @@ static struct kunit_case dma_coherent_stats_cases[] = {
 
 static struct kunit_suite dma_coherent_stats_suite = {
 	.name = "dma_coherent_stats",
+	.init = dma_kunit_case_init,
 	.suite_init = dma_coherent_suite_init,
 	.test_cases = dma_coherent_stats_cases,
 };

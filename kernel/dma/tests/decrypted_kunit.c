@@ -179,7 +179,7 @@ static int dma_dec_init(struct kunit *test)
 	kunit_activate_static_stub(test, dma_direct_force_decrypted,
 				   dma_dec_forced);
 	dma_dec_record_calls(test);
-	return 0;
+	return dma_kunit_case_init(test);
 }
 
 /* Does the page at @vaddr belong to one of the atomic pools? */

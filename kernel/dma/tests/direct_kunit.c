@@ -295,6 +295,17 @@ static void dtest_expect_no_warning(struct kunit *test,
 		KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 0);
 }
 
+/*
+ * A mapping that no bus address can serve warns once per boot and call
+ * site (dev_WARN_ONCE() and kin): the first such case sees the warning.
+ */
+static void dtest_expect_warned_once(struct kunit *test,
+				     struct dma_kunit_log *log)
+{
+	if (log)
+		KUNIT_EXPECT_LE(test, dma_kunit_log_warnings(log), 1);
+}
+
 /* Devices */
 
 /* A coherent device with 64-bit masks. */
@@ -1481,6 +1492,7 @@ static void dma_direct_map_placement(struct kunit *test)
 	struct device *dev = dtest_device(test, p);
 	u64 limit = dtest_stream_limit(dev);
 	struct page *page = dtest_block(test, 1, limit);
+	struct dma_kunit_log *watch = dtest_watch(test);
 	struct dtest_mapping *map;
 
 	map = dtest_map(test, dev, page, 256, PAGE_SIZE, p->dir, p->attrs);
@@ -1492,6 +1504,8 @@ static void dma_direct_map_placement(struct kunit *test)
 				phys_to_dma(dev, page_to_phys(page) + 256));
 	if (!dma_mapping_error(dev, map->dma))
 		dtest_unmap(test, map, p->attrs);
+	/* A bounce pool out of the device's reach is warned about. */
+	dtest_expect_warned_once(test, watch);
 }
 
 /* Not page or slot aligned, and spanning several of both. */
@@ -1818,6 +1832,7 @@ dtest_limited(struct kunit *test, const struct dtest_limit_kind *k)
 static void dma_direct_map_above_limit(struct kunit *test)
 {
 	struct dtest_limited *l = dtest_limited(test, test->param_value);
+	struct dma_kunit_log *watch = dtest_watch(test);
 	struct dtest_mapping *map;
 
 	map = dtest_map(test, l->dev, l->high, 0, PAGE_SIZE,
@@ -1825,6 +1840,7 @@ static void dma_direct_map_above_limit(struct kunit *test)
 	dtest_expect_bounced_under(test, l->dev, map->dma, PAGE_SIZE, l->limit);
 	if (!dma_mapping_error(l->dev, map->dma))
 		dtest_unmap(test, map, 0);
+	dtest_expect_warned_once(test, watch);
 }
 
 /* Scatterlists */
@@ -2117,6 +2133,7 @@ static void dma_direct_map_resource_limit(struct kunit *test)
 {
 	const struct dtest_param *p = test->param_value;
 	struct device *dev = dtest_plain_device(test);
+	struct dma_kunit_log *watch;
 	phys_addr_t phys;
 	dma_addr_t dma;
 
@@ -2131,8 +2148,10 @@ static void dma_direct_map_resource_limit(struct kunit *test)
 	if (!dma_mapping_error(dev, dma))
 		dma_unmap_resource(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
 
+	watch = dtest_watch(test);
 	dma = dma_map_resource(dev, phys + 1, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	KUNIT_EXPECT_EQ(test, dma, DMA_MAPPING_ERROR);
+	dtest_expect_warned_once(test, watch);
 }
 
 /* mmap and scatterlists of coherent buffers */
@@ -2874,6 +2893,7 @@ static struct kunit_case dma_direct_cases[] = {
 
 static struct kunit_suite dma_direct_suite = {
 	.name = "dma_direct",
+	.init = dma_kunit_case_init,
 	.test_cases = dma_direct_cases,
 };
 

@@ -5,6 +5,7 @@
  */
 #include <kunit/device.h>
 #include <kunit/resource.h>
+#include <kunit/test-bug.h>
 #include <linux/anon_inodes.h>
 #include <linux/cma.h>
 #include <linux/dma-map-ops.h>
@@ -141,6 +142,115 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 	return um;
 }
 
+/*
+ * Reports.  A WARN() logs a "WARNING: CPU:" line, lockdep and RCU checks
+ * log other "WARNING:" lines, and KASAN, the page allocator and the
+ * scheduler's atomic checks log "BUG:" lines.  A case that causes WARN()s
+ * on purpose counts them with dma_kunit_log_warnings(), and its own
+ * expectation judges the number; any other report fails the case.
+ */
+#define DMA_KUNIT_WARN		"WARNING: CPU:"
+#define DMA_KUNIT_COUNTS	32
+
+struct dma_kunit_window {
+	u64 from;
+	u64 to;
+};
+
+struct dma_kunit_reports {
+	struct kunit *test;
+	struct dma_kunit_log log;	/* from the start of the case */
+	unsigned int nr_counted;
+	struct dma_kunit_window counted[DMA_KUNIT_COUNTS];
+};
+
+static bool dma_kunit_reports_was_counted(struct dma_kunit_reports *r,
+					  u64 seq)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_counted; i++)
+		if (seq >= r->counted[i].from && seq < r->counted[i].to)
+			return true;
+	return false;
+}
+
+/* Runs when the case's resources are released, after its own cleanups. */
+static void dma_kunit_reports_check(struct kunit_resource *res)
+{
+	struct dma_kunit_reports *r = res->data;
+	struct kmsg_dump_iter iter = r->log.start;
+	char *line = r->log.line;
+	size_t len;
+
+	while (kmsg_dump_get_line(&iter, false, line, sizeof(r->log.line) - 1,
+				  &len)) {
+		line[len] = '\0';
+		if (strstr(line, DMA_KUNIT_WARN) ?
+		    !dma_kunit_reports_was_counted(r, iter.cur_seq - 1) :
+		    strstr(line, "WARNING:") || strstr(line, "BUG:")) {
+			KUNIT_FAIL(r->test, "unexpected kernel report: %s",
+				   strim(line));
+			break;
+		}
+	}
+	kfree(r);
+}
+
+static bool dma_kunit_reports_match(struct kunit *test,
+				    struct kunit_resource *res, void *data)
+{
+	return res->free == dma_kunit_reports_check;
+}
+
+/* Note that the case counted the WARN()s of log records [@from, @to). */
+static void dma_kunit_reports_counted(u64 from, u64 to)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct dma_kunit_reports *r;
+	struct kunit_resource *res;
+
+	res = test ? kunit_find_resource(test, dma_kunit_reports_match, NULL) :
+		     NULL;
+	if (!res)
+		return;
+	r = res->data;
+	if (r->nr_counted < DMA_KUNIT_COUNTS)
+		r->counted[r->nr_counted++].from = from;
+	r->counted[r->nr_counted - 1].to = to;
+	kunit_put_resource(res);
+}
+
+/**
+ * dma_kunit_case_init() - watch a case for kernel reports
+ * @test: the case about to run
+ *
+ * The .init of every DMA suite.  When the case and all its cleanups are
+ * done, every report logged since must be a WARN() that the case counted
+ * with dma_kunit_log_warnings().  A kernel without a log is not watched.
+ *
+ * Context: process context, from KUnit.
+ * Return: 0, or -ENOMEM.
+ */
+int dma_kunit_case_init(struct kunit *test)
+{
+	struct dma_kunit_reports *r;
+
+	if (!IS_ENABLED(CONFIG_PRINTK))
+		return 0;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->test = test;
+	dma_kunit_log_reset(&r->log);
+	if (!kunit_alloc_resource(test, NULL, dma_kunit_reports_check,
+				  GFP_KERNEL, r)) {
+		kfree(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /**
  * dma_kunit_log_reset() - forget what the kernel logged so far
  * @log: the watch; only what is logged from now on will be counted
@@ -174,6 +284,23 @@ struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test)
 	return log;
 }
 
+/* Count the lines from @iter on that contain @text; @iter ends past them. */
+static unsigned int dma_kunit_log_scan(struct dma_kunit_log *log,
+				       struct kmsg_dump_iter *iter,
+				       const char *text)
+{
+	unsigned int hits = 0;
+	size_t len;
+
+	while (kmsg_dump_get_line(iter, false, log->line,
+				  sizeof(log->line) - 1, &len)) {
+		log->line[len] = '\0';
+		if (strstr(log->line, text))
+			hits++;
+	}
+	return hits;
+}
+
 /**
  * dma_kunit_log_count() - count logged lines that contain a text
  * @log: the watch
@@ -185,28 +312,27 @@ struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test)
 unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text)
 {
 	struct kmsg_dump_iter iter = log->start;
-	unsigned int hits = 0;
-	size_t len;
 
-	while (kmsg_dump_get_line(&iter, false, log->line,
-				  sizeof(log->line) - 1, &len)) {
-		log->line[len] = '\0';
-		if (strstr(log->line, text))
-			hits++;
-	}
-	return hits;
+	return dma_kunit_log_scan(log, &iter, text);
 }
 
 /**
  * dma_kunit_log_warnings() - count kernel warnings
  * @log: the watch
  *
+ * Counting them makes them expected: the watch of dma_kunit_case_init()
+ * leaves them to the expectation that the case puts on the number.
+ *
  * Return: the reports of WARN() and its kin logged since the watch started
  * or was reset.
  */
 unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log)
 {
-	return dma_kunit_log_count(log, "WARNING: CPU:");
+	struct kmsg_dump_iter iter = log->start;
+	unsigned int hits = dma_kunit_log_scan(log, &iter, DMA_KUNIT_WARN);
+
+	dma_kunit_reports_counted(log->start.cur_seq, iter.cur_seq);
+	return hits;
 }
 
 KUNIT_DEFINE_ACTION_WRAPPER(dma_kunit_unmount, kern_unmount,

@@ -93,6 +93,7 @@ struct dma_kunit_log {
 	char line[512];
 };
 
+int dma_kunit_case_init(struct kunit *test);
 struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test);
 void dma_kunit_log_reset(struct dma_kunit_log *log);
 unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text);

@@ -449,6 +449,7 @@ static struct kunit_case dma_ops_helpers_cases[] = {
 
 static struct kunit_suite dma_ops_helpers_suite = {
 	.name = "dma_ops_helpers",
+	.init = dma_kunit_case_init,
 	.test_cases = dma_ops_helpers_cases,
 };
 

@@ -254,6 +254,7 @@ static struct kunit_case dma_remap_cases[] = {
 
 static struct kunit_suite dma_remap_suite = {
 	.name = "dma_remap",
+	.init = dma_kunit_case_init,
 	.test_cases = dma_remap_cases,
 };
 
