@@ -727,7 +727,8 @@ static void dma_coherent_declare_refused(struct kunit *test)
 	err = dma_declare_coherent_memory(dev, page_to_phys(ram), 0, PAGE_SIZE);
 	KUNIT_EXPECT_LT(test, err, 0);
 	KUNIT_EXPECT_NULL(test, dev->dma_mem);
-	KUNIT_EXPECT_LE(test, dma_kunit_log_warnings(log), 1);
+	KUNIT_EXPECT_LE(test, dma_kunit_log_warnings_at(log, "kernel/iomem.c"),
+			1);
 	__free_page(ram);
 }
 

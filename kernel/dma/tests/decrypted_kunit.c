@@ -171,7 +171,12 @@ static void dma_dec_record_calls(struct kunit *test)
 static int dma_dec_init(struct kunit *test)
 {
 	struct dma_dec_record *rec;
+	int err;
 
+	/* First, so that the check of reports covers every cleanup. */
+	err = dma_kunit_case_init(test);
+	if (err)
+		return err;
 	rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
 	if (!rec)
 		return -ENOMEM;
@@ -179,7 +184,7 @@ static int dma_dec_init(struct kunit *test)
 	kunit_activate_static_stub(test, dma_direct_force_decrypted,
 				   dma_dec_forced);
 	dma_dec_record_calls(test);
-	return dma_kunit_case_init(test);
+	return 0;
 }
 
 /* Does the page at @vaddr belong to one of the atomic pools? */

@@ -59,13 +59,13 @@ region=$((top - 0x8000000))
 pool=$((top - 0x4000000))
 cells() { printf '0x%x 0x%x' $(($1 >> 32)) $(($1 & 0xffffffff)); }
 
-# With RAM above 4 GiB, the default CMA area goes there too, 64 MiB
-# 256 MiB below the end, out of 32-bit devices' reach as on large
-# machines; the kernel would keep it under 4 GiB.  Below, the kernel
-# places its own.
-cma=$((top - 0x10000000))
+# With RAM above 4 GiB, the default CMA area goes there too, 64 MiB at
+# least 256 MiB below the end (aligned for any page size), out of 32-bit
+# devices' reach as on large machines; the kernel would keep it under
+# 4 GiB.  Below, the kernel places its own.
+cma=$(((top - 0x10000000) & ~0x1fffffff))
 cma_node() {
-	[ "$cma" -gt $((1 << 32)) ] || return 0
+	[ "$cma" -ge $((1 << 32)) ] || return 0
 	printf '/ { reserved-memory { dma-kunit-cma@%x {\n' "$cma"
 	printf '\tcompatible = "shared-dma-pool";\n\treusable;\n'
 	printf '\treg = <%s 0x0 0x4000000>;\n' "$(cells "$cma")"

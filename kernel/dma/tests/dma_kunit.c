@@ -152,16 +152,11 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 #define DMA_KUNIT_WARN		"WARNING: CPU:"
 #define DMA_KUNIT_COUNTS	32
 
-struct dma_kunit_window {
-	u64 from;
-	u64 to;
-};
-
 struct dma_kunit_reports {
-	struct kunit *test;
 	struct dma_kunit_log log;	/* from the start of the case */
+	struct kunit *test;
 	unsigned int nr_counted;
-	struct dma_kunit_window counted[DMA_KUNIT_COUNTS];
+	u64 counted[DMA_KUNIT_COUNTS];	/* log records of counted WARN()s */
 };
 
 static bool dma_kunit_reports_was_counted(struct dma_kunit_reports *r,
@@ -170,7 +165,7 @@ static bool dma_kunit_reports_was_counted(struct dma_kunit_reports *r,
 	unsigned int i;
 
 	for (i = 0; i < r->nr_counted; i++)
-		if (seq >= r->counted[i].from && seq < r->counted[i].to)
+		if (r->counted[i] == seq)
 			return true;
 	return false;
 }
@@ -203,21 +198,23 @@ static bool dma_kunit_reports_match(struct kunit *test,
 	return res->free == dma_kunit_reports_check;
 }
 
-/* Note that the case counted the WARN()s of log records [@from, @to). */
-static void dma_kunit_reports_counted(u64 from, u64 to)
+/* Note that @test counted the WARN() of log record @seq. */
+static void dma_kunit_reports_counted(struct kunit *test, u64 seq)
 {
-	struct kunit *test = kunit_get_current_test();
 	struct dma_kunit_reports *r;
 	struct kunit_resource *res;
 
-	res = test ? kunit_find_resource(test, dma_kunit_reports_match, NULL) :
-		     NULL;
+	res = kunit_find_resource(test, dma_kunit_reports_match, NULL);
 	if (!res)
 		return;
 	r = res->data;
-	if (r->nr_counted < DMA_KUNIT_COUNTS)
-		r->counted[r->nr_counted++].from = from;
-	r->counted[r->nr_counted - 1].to = to;
+	if (!dma_kunit_reports_was_counted(r, seq)) {
+		if (r->nr_counted < DMA_KUNIT_COUNTS)
+			r->counted[r->nr_counted++] = seq;
+		else
+			KUNIT_FAIL(test, "more than %d warnings counted",
+				   DMA_KUNIT_COUNTS);
+	}
 	kunit_put_resource(res);
 }
 
@@ -280,23 +277,33 @@ struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test)
 		kunit_skip(test, "needs CONFIG_PRINTK to read the kernel log");
 	log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, log);
+	log->test = test;
 	dma_kunit_log_reset(log);
 	return log;
 }
 
-/* Count the lines from @iter on that contain @text; @iter ends past them. */
+/*
+ * Count the lines logged since @log started that contain @text and, if
+ * @where is not NULL, @where too.  @note: they are WARN()s that the case
+ * of @log counts.
+ */
 static unsigned int dma_kunit_log_scan(struct dma_kunit_log *log,
-				       struct kmsg_dump_iter *iter,
-				       const char *text)
+				       const char *text, const char *where,
+				       bool note)
 {
+	struct kmsg_dump_iter iter = log->start;
 	unsigned int hits = 0;
 	size_t len;
 
-	while (kmsg_dump_get_line(iter, false, log->line,
+	while (kmsg_dump_get_line(&iter, false, log->line,
 				  sizeof(log->line) - 1, &len)) {
 		log->line[len] = '\0';
-		if (strstr(log->line, text))
-			hits++;
+		if (!strstr(log->line, text) ||
+		    (where && !strstr(log->line, where)))
+			continue;
+		hits++;
+		if (note && log->test)
+			dma_kunit_reports_counted(log->test, iter.cur_seq - 1);
 	}
 	return hits;
 }
@@ -311,9 +318,7 @@ static unsigned int dma_kunit_log_scan(struct dma_kunit_log *log,
  */
 unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text)
 {
-	struct kmsg_dump_iter iter = log->start;
-
-	return dma_kunit_log_scan(log, &iter, text);
+	return dma_kunit_log_scan(log, text, NULL, false);
 }
 
 /**
@@ -323,16 +328,33 @@ unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text)
  * Counting them makes them expected: the watch of dma_kunit_case_init()
  * leaves them to the expectation that the case puts on the number.
  *
+ * Context: process context.
  * Return: the reports of WARN() and its kin logged since the watch started
  * or was reset.
  */
 unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log)
 {
-	struct kmsg_dump_iter iter = log->start;
-	unsigned int hits = dma_kunit_log_scan(log, &iter, DMA_KUNIT_WARN);
+	return dma_kunit_log_scan(log, DMA_KUNIT_WARN, NULL, true);
+}
 
-	dma_kunit_reports_counted(log->start.cur_seq, iter.cur_seq);
-	return hits;
+/**
+ * dma_kunit_log_warnings_at() - count kernel warnings raised in some place
+ * @log: the watch
+ * @where: text of the report line that names the place, such as a source
+ *	path ("kernel/dma/"); the line gives file, line and function
+ *
+ * As dma_kunit_log_warnings(), for the WARN()s of one place only: a case
+ * whose warning fires once per boot expects at most one, and a warning
+ * from elsewhere must not pass for it.
+ *
+ * Context: process context.
+ * Return: the reports of WARN() raised at @where since the watch started
+ * or was reset.
+ */
+unsigned int dma_kunit_log_warnings_at(struct dma_kunit_log *log,
+				       const char *where)
+{
+	return dma_kunit_log_scan(log, DMA_KUNIT_WARN, where, true);
 }
 
 KUNIT_DEFINE_ACTION_WRAPPER(dma_kunit_unmount, kern_unmount,

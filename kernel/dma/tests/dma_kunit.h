@@ -36,6 +36,8 @@ struct dma_kunit_dev_opts {
  * coherent (x86): suites then generate no non-coherent instances of their
  * cases, rather than skip them in every boot.
  *
+ * Context: any context.
+ *
  * Return: true if dma_kunit_device() can make a non-coherent device.
  */
 static inline bool dma_kunit_has_noncoherent(void)
@@ -86,10 +88,12 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 /**
  * struct dma_kunit_log - where a test started reading the kernel log
  * @start: iterator at the first record logged after that
+ * @test: the test whose WARN()s are counted, or NULL
  * @line: room for one line
  */
 struct dma_kunit_log {
 	struct kmsg_dump_iter start;
+	struct kunit *test;
 	char line[512];
 };
 
@@ -98,6 +102,8 @@ struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test);
 void dma_kunit_log_reset(struct dma_kunit_log *log);
 unsigned int dma_kunit_log_count(struct dma_kunit_log *log, const char *text);
 unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log);
+unsigned int dma_kunit_log_warnings_at(struct dma_kunit_log *log,
+				       const char *where);
 
 int dma_kunit_debugfs_read(struct kunit *test, const char *path, u64 *val);
 int dma_kunit_debugfs_write(struct kunit *test, const char *path,
