@@ -2410,6 +2410,176 @@ static void dtest_expect_disjoint(struct kunit *test,
 }
 
 /*
+ * Range maps on the data path.  The device sees all RAM DTEST_BUS_OFFSET
+ * higher than the CPU does, as a dma-ranges property can make it: every
+ * address it is handed must be the CPU's plus that, computed here without
+ * the translation helpers, and what it writes there must reach the CPU.
+ */
+#define DTEST_BUS_OFFSET \
+	(IS_ENABLED(CONFIG_ARCH_DMA_ADDR_T_64BIT) ? 16ULL << 30 : 0)
+
+/* A device of @p that sees RAM from CPU address 0 on through the offset. */
+static struct device *dtest_offset_device(struct kunit *test,
+					  const struct dtest_param *p,
+					  phys_addr_t end)
+{
+	struct device *dev = dtest_device(test, p);
+	const struct bus_dma_region window = {
+		.cpu_start = 0,
+		.dma_start = DTEST_BUS_OFFSET,
+		.size = end,
+	};
+
+	dtest_need_dma64(test);
+	dtest_set_map(test, dev, &window, 1);
+	return dev;
+}
+
+/* The memory that the device reaches at @dma, if the map was honoured. */
+static phys_addr_t dtest_offset_phys(dma_addr_t dma)
+{
+	return dma - DTEST_BUS_OFFSET;
+}
+
+/* Buffers for the device: the right pages, also through mmap and sgtable. */
+static void dma_direct_offset_alloc(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct device *dev = dtest_offset_device(test, p, PFN_PHYS(max_pfn));
+	struct dtest_mmap_ctx ctx = { .dev = dev };
+	struct dma_kunit_umap um;
+	struct sg_table sgt;
+	unsigned int seed;
+	struct page *page;
+	u8 *kbuf;
+
+	ctx.buf = dtest_alloc(test, dev, DTEST_MMAP_SIZE, 0);
+	page = dtest_cpu_page(ctx.buf->cpu);
+	KUNIT_EXPECT_EQ(test, dtest_offset_phys(ctx.buf->dma),
+			page_to_phys(page));
+
+	KUNIT_ASSERT_EQ(test, dma_get_sgtable(dev, &sgt, ctx.buf->cpu,
+					      ctx.buf->dma, DTEST_MMAP_SIZE), 0);
+	KUNIT_EXPECT_PTR_EQ(test, sg_page(sgt.sgl), page);
+	sg_free_table(&sgt);
+
+	seed = dtest_new_seed();
+	dtest_fill(ctx.buf->cpu, PAGE_SIZE, seed, 0);
+	um = dma_kunit_mmap(test, dtest_mmap_fn, &ctx, 0, 1);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(um.addr), "mmap: %ld",
+			       (long)um.addr);
+	kbuf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, kbuf);
+	KUNIT_ASSERT_EQ(test, copy_from_user(kbuf, (void __user *)um.addr,
+					     PAGE_SIZE), 0);
+	dtest_expect_fill(test, kbuf, PAGE_SIZE, seed, 0, "user view");
+}
+
+/*
+ * A streaming mapping: the device finds the CPU's data at its address,
+ * and what it writes there reaches the CPU at a sync and at unmap.
+ */
+static void dma_direct_offset_map(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct device *dev = dtest_offset_device(test, p, PFN_PHYS(max_pfn));
+	struct page *page = dtest_block(test, 0, U64_MAX);
+	unsigned int seed = dtest_new_seed();
+	struct dtest_mapping *map;
+	phys_addr_t phys;
+	u8 *device;
+
+	dtest_fill(page_address(page), PAGE_SIZE, seed, 0);
+	map = dtest_map(test, dev, page, 0, PAGE_SIZE, p->dir, 0);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, map->dma));
+	phys = dtest_offset_phys(map->dma);
+	if (is_swiotlb_force_bounce(dev))
+		KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
+	else
+		KUNIT_EXPECT_EQ(test, phys, page_to_phys(page));
+	device = phys_to_virt(phys);
+	if (dtest_is_tx(p->dir))
+		dtest_expect_fill(test, device, PAGE_SIZE, seed, 0,
+				  "device view");
+	if (!dtest_is_rx(p->dir)) {
+		dtest_unmap(test, map, 0);
+		return;
+	}
+
+	seed = dtest_new_seed();
+	dtest_fill(device, PAGE_SIZE, seed, 0);
+	dma_sync_single_for_cpu(dev, map->dma, PAGE_SIZE, p->dir);
+	dtest_expect_fill(test, page_address(page), PAGE_SIZE, seed, 0,
+			  "CPU view after sync");
+	dma_sync_single_for_device(dev, map->dma, PAGE_SIZE, p->dir);
+	seed = dtest_new_seed();
+	dtest_fill(device, PAGE_SIZE, seed, 0);
+	dtest_unmap(test, map, 0);
+	dtest_expect_fill(test, page_address(page), PAGE_SIZE, seed, 0,
+			  "CPU view after unmap");
+}
+
+/*
+ * Scatterlists get the offset too.  A resource does not: it is MMIO, which
+ * dma_map_resource() hands out at its physical address.
+ */
+static void dma_direct_offset_sg_resource(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct device *dev = dtest_offset_device(test, p, PFN_PHYS(max_pfn));
+	struct page *page = dtest_block(test, 1, U64_MAX);
+	struct sg_table *sgt = dtest_sgtable(test, 2);
+	struct scatterlist *sg;
+	dma_addr_t res;
+	int i, nents;
+
+	sg_set_page(sgt->sgl, page, PAGE_SIZE, 0);
+	sg_set_page(sg_next(sgt->sgl), page + 1, PAGE_SIZE / 2, 64);
+	nents = dma_map_sg(dev, sgt->sgl, 2, DMA_TO_DEVICE);
+	KUNIT_ASSERT_GT(test, nents, 0);
+	for_each_sg(sgt->sgl, sg, nents, i) {
+		phys_addr_t phys = dtest_offset_phys(sg_dma_address(sg));
+
+		if (is_swiotlb_force_bounce(dev))
+			KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
+		else if (nents == 2)
+			KUNIT_EXPECT_EQ(test, phys, sg_phys(sg));
+	}
+	dma_unmap_sg(dev, sgt->sgl, 2, DMA_TO_DEVICE);
+
+	res = dma_map_resource(dev, page_to_phys(page), PAGE_SIZE,
+			       DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, res, page_to_phys(page));
+	if (!dma_mapping_error(dev, res))
+		dma_unmap_resource(dev, res, PAGE_SIZE, DMA_TO_DEVICE, 0);
+}
+
+/*
+ * Memory outside the window: the mapping is refused, or bounced through a
+ * pool that the window covers.  Never the CPU address as it is.
+ */
+static void dma_direct_offset_outside(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct page *page = dtest_block(test, 0, U64_MAX);
+	struct dma_kunit_log *watch = dtest_watch(test);
+	phys_addr_t end = page_to_phys(page);
+	struct dtest_mapping *map;
+	struct device *dev;
+	phys_addr_t phys;
+
+	dev = dtest_offset_device(test, p, end);
+	map = dtest_map(test, dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	if (!dma_mapping_error(dev, map->dma)) {
+		phys = dtest_offset_phys(map->dma);
+		KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
+		KUNIT_EXPECT_LT(test, phys, end);
+		dtest_unmap(test, map, 0);
+	}
+	dtest_expect_warned_once(test, watch);
+}
+
+/*
  * Misuse.  The wrappers of kernel/dma/mapping.c warn once per call site
  * and boot for most of it: only the first run of a case sees its warning
  * (the suite can be run again through debugfs).
@@ -2910,6 +3080,10 @@ static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE_PARAM(dma_direct_get_sgtable_coherent,
 			 dtest_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_can_mmap_query, dtest_coh_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_offset_alloc, dtest_coh_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_offset_map, dtest_dir_coh_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_offset_sg_resource, dtest_coh_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_offset_outside, dtest_coh_gen_params),
 	KUNIT_CASE(dma_direct_no_dma_mask),
 	KUNIT_CASE(dma_direct_alloc_gfp_comp),
 	KUNIT_CASE(dma_direct_alloc_no_warn),
