@@ -627,38 +627,30 @@ void dma_direct_free_pages(struct device *dev, size_t size,
 }
 
 /**
- * dma_direct_map_slow() - map a page that dma_direct_map_page() cannot
+ * dma_direct_map_slow() - refuse a page that dma_direct_map_page() cannot map
  * @dev: the device
  * @page: page of the buffer
  * @phys: physical address of the buffer
  * @size: length of the buffer
- * @dir: direction of the transfer
- * @attrs: DMA_ATTR_* flags
  *
- * The buffer is out of the device's reach, or it shares cache lines with
- * other kmalloc data on a non-coherent device: bounce it through swiotlb
- * if there is a pool.  PCI peer-to-peer pages cannot be bounced.
+ * The buffer needs a bounce (out of the device's reach, or kmalloc data
+ * sharing cache lines on a non-coherent device) and cannot have one: it
+ * is a PCI peer-to-peer page, or there is no swiotlb pool, which earns a
+ * one-time warning.  The bounce itself is inline in dma_direct_map_bounce().
  *
  * Context: any context; does not sleep.
  *
- * Return: the DMA address of the bounce slot, or %DMA_MAPPING_ERROR.
+ * Return: %DMA_MAPPING_ERROR.
  */
 dma_addr_t dma_direct_map_slow(struct device *dev, struct page *page,
-			       phys_addr_t phys, size_t size,
-			       enum dma_data_direction dir,
-			       unsigned long attrs)
+			       phys_addr_t phys, size_t size)
 {
-	dma_addr_t dma;
+	dma_addr_t dma = phys_to_dma(dev, phys);
 
-	if (unlikely(is_pci_p2pdma_page(page)))
-		return DMA_MAPPING_ERROR;
-	if (is_swiotlb_active(dev))
-		return swiotlb_map(dev, phys, size, dir, attrs);
-
-	dma = phys_to_dma(dev, phys);
-	dev_WARN_ONCE(dev, 1,
-		      "DMA addr %pad+%zu overflow (mask %llx, bus limit %llx).\n",
-		      &dma, size, *dev->dma_mask, dev->bus_dma_limit);
+	if (!is_pci_p2pdma_page(page))
+		dev_WARN_ONCE(dev, 1,
+			      "DMA addr %pad+%zu overflow (mask %llx, bus limit %llx).\n",
+			      &dma, size, *dev->dma_mask, dev->bus_dma_limit);
 	return DMA_MAPPING_ERROR;
 }
 

@@ -29,9 +29,7 @@ int dma_direct_map_sg(struct device *dev,
 		      struct scatterlist *sgl, int nents,
 		      enum dma_data_direction dir, unsigned long attrs);
 dma_addr_t dma_direct_map_slow(struct device *dev, struct page *page,
-			       phys_addr_t phys, size_t size,
-			       enum dma_data_direction dir,
-			       unsigned long attrs);
+			       phys_addr_t phys, size_t size);
 
 /*
  * Scatterlist syncs and unmaps have work to do only with cache maintenance
@@ -119,7 +117,7 @@ dma_direct_map_bounce(struct device *dev, struct page *page, phys_addr_t pa,
 {
 	if (likely(!is_pci_p2pdma_page(page)) && is_swiotlb_active(dev))
 		return swiotlb_map(dev, pa, size, dir, attrs);
-	return dma_direct_map_slow(dev, page, pa, size, dir, attrs);
+	return dma_direct_map_slow(dev, page, pa, size);
 }
 
 /*
