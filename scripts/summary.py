@@ -4,8 +4,9 @@
 
 A run is TREE-ARCH-VARIANT; its results are .build/results/RUN.json (from
 kunit.py --json) and its kernel log .build/results/RUN.log.  Prints one row
-per run and suite, the log lines of every failed case, and last the plain
-total line 'N passed, N failed, N skipped'.  Exits 1 on any failure or
+per run and suite, why cases skipped (each reason the kernel gave, with
+the runs it was given in), the log lines of every failed case, and last
+the plain total line 'N passed, N failed, N skipped'.  Exits 1 on any failure or
 missing run.
 """
 import json
@@ -44,6 +45,44 @@ def failure_lines(run, case):
     return lines[-40:]
 
 
+NO_INSTANCE = 'no instance in this kernel (a parameterised case with nothing to run here)'
+
+
+def skip_reasons(run):
+    """Count the skip reasons of the leaf cases of @run's kernel log."""
+    path = os.path.join(RES, run + '.log')
+    reasons, prev = {}, ''
+    if not os.path.exists(path):
+        return reasons
+    for raw in open(path, errors='replace'):
+        line = re.sub(r'^\[[ \d.]+\] ', '', raw.rstrip()).strip()
+        m = re.match(r'ok \d+ (.*?) # SKIP ?(.*)$', line)
+        if m:
+            reason = m.group(2).strip()
+            if not reason and prev == '# Subtest: ' + m.group(1):
+                reason = NO_INSTANCE
+            if reason:
+                reasons[reason] = reasons.get(reason, 0) + 1
+        if line:
+            prev = line
+    return reasons
+
+
+def print_skip_reasons(runs):
+    """Each reason, its total and the runs that gave it, most common first."""
+    by_reason = {}
+    for run in runs:
+        for reason, n in skip_reasons(run).items():
+            by_reason.setdefault(reason, []).append((run, n))
+    if not by_reason:
+        return
+    print('\nWhy cases skipped (cases, then runs: count):')
+    for reason, where in sorted(by_reason.items(),
+                                key=lambda kv: -sum(n for _, n in kv[1])):
+        print('%5d  %s' % (sum(n for _, n in where), reason))
+        print('       ' + ', '.join('%s: %d' % rn for rn in where))
+
+
 def main(runs):
     rows, failed_cases, missing = [], [], []
     total = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
@@ -69,14 +108,15 @@ def main(runs):
                          count['SKIP']))
 
     print()
-    print('%-28s %-22s %7s %7s %7s' % ('run', 'suite', 'passed', 'failed',
+    print('%-28s %-26s %7s %7s %7s' % ('run', 'suite', 'passed', 'failed',
                                        'skipped'))
-    print('-' * 75)
+    print('-' * 79)
     for r in rows:
-        print('%-28s %-22s %7d %7d %7d' % r)
-    print('-' * 75)
+        print('%-28s %-26s %7d %7d %7d' % r)
+    print('-' * 79)
+    print_skip_reasons([r for r in runs if r not in missing])
     for run in missing:
-        print('%-28s %-22s  did not complete: see .build/results/%s.out'
+        print('%-28s %-26s  did not complete: see .build/results/%s.out'
               % (run, '-', run))
     for run, suite, case in failed_cases:
         print('\nFAILED %s: %s.%s' % (run, suite, case))

@@ -4,9 +4,9 @@
  *
  * Most cases use only dma_alloc_from_pool(), dma_free_from_pool() and the
  * DMA API, so they run unchanged against any implementation of the pools.
- * Cases that look inside the pools, or make a step of their expansion
- * fail, use test seams, which exist only where CONFIG_DMA_KUNIT_SEAMS says
- * so; elsewhere they skip.
+ * Cases that look inside the pools, fake a confidential guest or make a
+ * step of a pool's expansion fail use test seams: they form the suite
+ * dma_atomic_pool_internal, built only where CONFIG_DMA_KUNIT_SEAMS is.
  *
  * Pools are shared by the whole kernel and grow in the background, so the
  * cases never assume a size: they drain the pools to find out, inside a
@@ -187,61 +187,18 @@ static void dma_atomic_pool_alloc_zeroed(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, dma_free_from_pool(dev, vaddr2, size));
 }
 
-enum dma_pool_path { DMA_POOL_NONCOHERENT, DMA_POOL_DECRYPTED };
-
-static const enum dma_pool_path dma_pool_paths[] = {
-	DMA_POOL_NONCOHERENT, DMA_POOL_DECRYPTED,
-};
-
-static void dma_pool_path_desc(const enum dma_pool_path *path, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s",
-		 *path == DMA_POOL_NONCOHERENT ? "non-coherent device" :
-						 "decrypted device");
-}
-
-KUNIT_ARRAY_PARAM(dma_pool_paths, dma_pool_paths, dma_pool_path_desc);
-
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-static bool dma_pool_test_decrypted(struct device *dev)
-{
-	return true;
-}
-#endif
-
-/* Make @dev one whose coherent buffers must be shared with the host. */
-static void dma_pool_force_decrypted(struct kunit *test)
-{
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	kunit_activate_static_stub(test, dma_direct_force_decrypted,
-				   dma_pool_test_decrypted);
-#else
-	kunit_skip(test, "needs the DMA test seams to fake a confidential guest");
-#endif
-}
-
 /*
  * dma_alloc_coherent() that cannot sleep, for a device whose buffers need
  * a remap (non-coherent) or decryption, is served from the pools.
  */
-static void dma_atomic_pool_dma_alloc_atomic(struct kunit *test)
+static void dma_pool_check_alloc_atomic(struct kunit *test,
+					struct device *dev)
 {
-	enum dma_pool_path path = *(const enum dma_pool_path *)test->param_value;
 	size_t size = 2 * PAGE_SIZE;
-	struct device *dev;
-	unsigned long flags;
 	dma_addr_t dma = DMA_MAPPING_ERROR;
-	void *vaddr;
+	unsigned long flags;
 	bool dirty = false;
-
-	if (path == DMA_POOL_NONCOHERENT) {
-		if (!IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
-			kunit_skip(test, "coherent buffers are not remapped here");
-		dev = dma_pool_test_device(test, true);
-	} else {
-		dev = dma_pool_test_device(test, false);
-		dma_pool_force_decrypted(test);
-	}
+	void *vaddr;
 
 	spin_lock_irqsave(&dma_pool_test_lock, flags);
 	vaddr = dma_alloc_coherent(dev, size, &dma, GFP_ATOMIC);
@@ -256,6 +213,22 @@ static void dma_atomic_pool_dma_alloc_atomic(struct kunit *test)
 			IS_ENABLED(CONFIG_DMA_DIRECT_REMAP));
 	/* Only a pool buffer is taken back by the pools. */
 	KUNIT_EXPECT_TRUE(test, dma_free_from_pool(dev, vaddr, size));
+}
+
+/* One instance where coherent buffers are remapped, none elsewhere. */
+static const void *dma_pool_remap_gen_params(const void *prev, char *desc)
+{
+	static const bool noncoherent = true;
+
+	if (prev || !IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
+		return NULL;
+	strscpy(desc, "non-coherent device", KUNIT_PARAM_DESC_SIZE);
+	return &noncoherent;
+}
+
+static void dma_atomic_pool_dma_alloc_atomic(struct kunit *test)
+{
+	dma_pool_check_alloc_atomic(test, dma_pool_test_device(test, true));
 }
 
 /* Records what a pool lookup offered a device. */
@@ -467,42 +440,6 @@ static void dma_atomic_pool_oversized(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "DMA pool exhausted for"), 1);
 }
 
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-static struct gen_pool *dma_pool_test_no_pool(gfp_t zone)
-{
-	return NULL;
-}
-#endif
-
-/*
- * With no pool to try, the warning says so, and is not silenced by
- * __GFP_NOWARN: it means a setup problem, not load.
- */
-static void dma_atomic_pool_missing(struct kunit *test)
-{
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct device *dev = dma_pool_test_device(test, false);
-	struct dma_kunit_log *log = dma_kunit_log_watch(test);
-	struct page *page;
-	void *vaddr;
-	int buf;
-
-	kunit_activate_static_stub(test, dma_atomic_pool_for_zone,
-				   dma_pool_test_no_pool);
-
-	page = dma_alloc_from_pool(dev, PAGE_SIZE, &vaddr,
-				   GFP_ATOMIC | __GFP_NOWARN, dma_pool_test_any);
-	KUNIT_EXPECT_NULL(test, page);
-	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
-	KUNIT_EXPECT_EQ(test,
-			dma_kunit_log_count(log, "Failed to get suitable pool for"), 1);
-	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "DMA pool exhausted for"), 0);
-	KUNIT_EXPECT_FALSE(test, dma_free_from_pool(dev, &buf, sizeof(buf)));
-#else
-	kunit_skip(test, "needs the DMA test seams to hide the pools");
-#endif
-}
-
 /* Memory that no pool handed out is refused, whatever its kind. */
 static void dma_atomic_pool_free_foreign(struct kunit *test)
 {
@@ -526,7 +463,86 @@ static void dma_atomic_pool_free_foreign(struct kunit *test)
 	__free_pages(page, 1);
 }
 
+/*
+ * Pools drained from atomic context are refilled in the background, by
+ * the work scheduled when they ran low.
+ */
+static void dma_atomic_pool_refilled(struct kunit *test)
+{
+	struct device *dev = dma_pool_test_device(test, false);
+	struct dma_pool_held *held = dma_pool_hold(test, dev);
+	unsigned long flags, deadline = jiffies + 10 * HZ;
+	unsigned int drained;
+	bool dry, refilled = false;
+
+	spin_lock_irqsave(&dma_pool_test_lock, flags);
+	dry = dma_pool_drain(held, 0);
+	spin_unlock_irqrestore(&dma_pool_test_lock, flags);
+	KUNIT_ASSERT_TRUE(test, dry);
+	drained = held->count;
+	KUNIT_ASSERT_GT(test, drained, 0);
+
+	while (!refilled && time_before(jiffies, deadline)) {
+		msleep(20);
+		spin_lock_irqsave(&dma_pool_test_lock, flags);
+		refilled = dma_pool_take(held, PAGE_SIZE, 0);
+		spin_unlock_irqrestore(&dma_pool_test_lock, flags);
+	}
+	KUNIT_EXPECT_TRUE(test, refilled);
+}
+
 #if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+static bool dma_pool_test_decrypted(struct device *dev)
+{
+	return true;
+}
+
+/* Make @dev one whose coherent buffers must be shared with the host. */
+static void dma_pool_force_decrypted(struct kunit *test)
+{
+	kunit_activate_static_stub(test, dma_direct_force_decrypted,
+				   dma_pool_test_decrypted);
+}
+
+/* The same for a device whose buffers must be decrypted. */
+static void dma_atomic_pool_decrypted_alloc_atomic(struct kunit *test)
+{
+	struct device *dev = dma_pool_test_device(test, false);
+
+	dma_pool_force_decrypted(test);
+	dma_pool_check_alloc_atomic(test, dev);
+}
+
+static struct gen_pool *dma_pool_test_no_pool(gfp_t zone)
+{
+	return NULL;
+}
+
+/*
+ * With no pool to try, the warning says so, and is not silenced by
+ * __GFP_NOWARN: it means a setup problem, not load.
+ */
+static void dma_atomic_pool_missing(struct kunit *test)
+{
+	struct device *dev = dma_pool_test_device(test, false);
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
+	struct page *page;
+	void *vaddr;
+	int buf;
+
+	kunit_activate_static_stub(test, dma_atomic_pool_for_zone,
+				   dma_pool_test_no_pool);
+
+	page = dma_alloc_from_pool(dev, PAGE_SIZE, &vaddr,
+				   GFP_ATOMIC | __GFP_NOWARN, dma_pool_test_any);
+	KUNIT_EXPECT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings(log), 1);
+	KUNIT_EXPECT_EQ(test,
+			dma_kunit_log_count(log, "Failed to get suitable pool for"), 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_count(log, "DMA pool exhausted for"), 0);
+	KUNIT_EXPECT_FALSE(test, dma_free_from_pool(dev, &buf, sizeof(buf)));
+}
+
 /*
  * Bytes handed out by @pool.  Growth in the background adds a chunk with
  * its size and room at once; a chunk added between the two reads shows as
@@ -562,7 +578,6 @@ static size_t dma_pool_in_use(void)
 	}
 	return used;
 }
-#endif
 
 /*
  * A buffer is found again from its page, as dma_free_pages() knows it,
@@ -570,7 +585,6 @@ static size_t dma_pool_in_use(void)
  */
 static void dma_atomic_pool_free_by_page(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct device *dev = dma_pool_test_device(test, false);
 	size_t size = 4 * PAGE_SIZE, before, during, after;
 	unsigned long flags;
@@ -589,12 +603,8 @@ static void dma_atomic_pool_free_by_page(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, dma_free_from_pool_page(dev, page, size));
 	after = dma_pool_in_use();
 	KUNIT_EXPECT_EQ(test, after, before);
-#else
-	kunit_skip(test, "needs the DMA test seams to see the pools");
-#endif
 }
 
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 /*
  * dma_alloc_pages() from atomic context for a decrypted device takes
  * @size bytes from a pool, and dma_free_pages() gives them back, also when
@@ -626,57 +636,19 @@ static void dma_pool_check_free_pages(struct kunit *test, size_t size,
 	dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
 	KUNIT_EXPECT_EQ(test, dma_pool_in_use(), before);
 }
-#endif
 
 /* The same through dma_alloc_pages()/dma_free_pages() for a decrypted device. */
 static void dma_atomic_pool_dma_free_pages(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	dma_pool_check_free_pages(test, 2 * PAGE_SIZE, true);
-#else
-	kunit_skip(test, "needs the DMA test seams to fake a confidential guest");
-#endif
 }
 
 /* A device that stopped needing decrypted memory frees to the pool too. */
 static void dma_atomic_pool_free_pages_after_mask_change(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	dma_pool_check_free_pages(test, PAGE_SIZE, false);
-#else
-	kunit_skip(test, "needs the DMA test seams to fake a confidential guest");
-#endif
 }
 
-/*
- * Pools drained from atomic context are refilled in the background, by
- * the work scheduled when they ran low.
- */
-static void dma_atomic_pool_refilled(struct kunit *test)
-{
-	struct device *dev = dma_pool_test_device(test, false);
-	struct dma_pool_held *held = dma_pool_hold(test, dev);
-	unsigned long flags, deadline = jiffies + 10 * HZ;
-	unsigned int drained;
-	bool dry, refilled = false;
-
-	spin_lock_irqsave(&dma_pool_test_lock, flags);
-	dry = dma_pool_drain(held, 0);
-	spin_unlock_irqrestore(&dma_pool_test_lock, flags);
-	KUNIT_ASSERT_TRUE(test, dry);
-	drained = held->count;
-	KUNIT_ASSERT_GT(test, drained, 0);
-
-	while (!refilled && time_before(jiffies, deadline)) {
-		msleep(20);
-		spin_lock_irqsave(&dma_pool_test_lock, flags);
-		refilled = dma_pool_take(held, PAGE_SIZE, 0);
-		spin_unlock_irqrestore(&dma_pool_test_lock, flags);
-	}
-	KUNIT_EXPECT_TRUE(test, refilled);
-}
-
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 /* Parses coherent_pool= as the kernel did, or 0 if it was not given. */
 static size_t dma_pool_cmdline_size(void)
 {
@@ -697,7 +669,6 @@ static void dma_pool_first_chunk(struct gen_pool *pool,
 	/* Chunks are listed newest first: the last one seen is the oldest. */
 	*(size_t *)data = chunk->end_addr - chunk->start_addr + 1;
 }
-#endif
 
 /*
  * Each pool starts with coherent_pool= bytes, or with 128 KiB per GiB of
@@ -706,7 +677,6 @@ static void dma_pool_first_chunk(struct gen_pool *pool,
  */
 static void dma_atomic_pool_initial_size(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	size_t want = dma_pool_cmdline_size(), first;
 	unsigned long pages;
 	unsigned int i, pools = 0;
@@ -731,12 +701,8 @@ static void dma_atomic_pool_initial_size(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, first, want, "pool of zone %u", i);
 	}
 	KUNIT_EXPECT_GE(test, pools, 1);
-#else
-	kunit_skip(test, "needs the DMA test seams to see the pools");
-#endif
 }
 
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 /* Does the zone of @gfp hold memory that the kernel manages? */
 static bool dma_pool_zone_populated(gfp_t gfp)
 {
@@ -748,7 +714,6 @@ static bool dma_pool_zone_populated(gfp_t gfp)
 			return true;
 	return false;
 }
-#endif
 
 /*
  * Each zone that holds memory has a pool, and no other does: the requests
@@ -757,7 +722,6 @@ static bool dma_pool_zone_populated(gfp_t gfp)
  */
 static void dma_atomic_pool_empty_zone(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	unsigned int i, empty = 0;
 
 	/* Decided before any expectation, so that a skip hides no failure. */
@@ -774,12 +738,8 @@ static void dma_atomic_pool_empty_zone(struct kunit *test)
 		else
 			KUNIT_EXPECT_NULL_MSG(test, pool, "zone %u", i);
 	}
-#else
-	kunit_skip(test, "needs the DMA test seams to see the pools");
-#endif
 }
 
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 /* What the expansion seams were asked, and how they are to answer. */
 struct dma_pool_fault {
 	struct kunit *test;
@@ -899,12 +859,10 @@ static void dma_pool_expect_unmapped(struct kunit *test)
 				    page_address(dma_pool_fault.page));
 	dma_pool_fault.vaddr = NULL;
 }
-#endif
 
 /* A whole block, decrypted, mapped and added; nothing else touched. */
 static void dma_atomic_pool_expand_adds(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct gen_pool *pool = dma_pool_fault_setup(test);
 	struct dma_pool_fault *f = &dma_pool_fault;
 
@@ -925,15 +883,11 @@ static void dma_atomic_pool_expand_adds(struct kunit *test)
 	} else {
 		KUNIT_EXPECT_PTR_EQ(test, f->vaddr, page_address(f->page));
 	}
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /* Short of memory, the expansion steps down to smaller blocks, to 0. */
 static void dma_atomic_pool_expand_steps_down(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct gen_pool *pool = dma_pool_fault_setup(test);
 	struct dma_pool_fault *f = &dma_pool_fault;
 	unsigned int i;
@@ -945,15 +899,11 @@ static void dma_atomic_pool_expand_steps_down(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, f->allocs, 5);
 	for (i = 0; i < 5; i++)
 		KUNIT_EXPECT_EQ(test, f->tried_orders[i], 4 - i);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /* No memory at all: an error and an untouched pool. */
 static void dma_atomic_pool_expand_no_memory(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct gen_pool *pool = dma_pool_fault_setup(test);
 	struct dma_pool_fault *f = &dma_pool_fault;
 	long added;
@@ -965,9 +915,6 @@ static void dma_atomic_pool_expand_no_memory(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->allocs, MAX_PAGE_ORDER + 1);
 	KUNIT_EXPECT_EQ(test, gen_pool_size(pool), 0);
 	KUNIT_EXPECT_EQ(test, f->decrypts, 0);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /*
@@ -976,7 +923,6 @@ static void dma_atomic_pool_expand_no_memory(struct kunit *test)
  */
 static void dma_atomic_pool_expand_decrypt_fails(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct gen_pool *pool = dma_pool_fault_setup(test);
 	struct dma_pool_fault *f = &dma_pool_fault;
 
@@ -986,15 +932,11 @@ static void dma_atomic_pool_expand_decrypt_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->frees, 0);
 	KUNIT_EXPECT_EQ(test, f->adds, 0);
 	KUNIT_EXPECT_EQ(test, gen_pool_size(pool), 0);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /* The pool refusing the memory: alias undone, encrypted again, freed. */
 static void dma_atomic_pool_expand_add_fails(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct gen_pool *pool = dma_pool_fault_setup(test);
 	struct dma_pool_fault *f = &dma_pool_fault;
 
@@ -1006,15 +948,11 @@ static void dma_atomic_pool_expand_add_fails(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, f->freed, f->page);
 	KUNIT_EXPECT_EQ(test, gen_pool_size(pool), 0);
 	dma_pool_expect_unmapped(test);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /* ... and if they cannot be encrypted again, leaked instead. */
 static void dma_atomic_pool_expand_encrypt_fails(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct gen_pool *pool = dma_pool_fault_setup(test);
 	struct dma_pool_fault *f = &dma_pool_fault;
 
@@ -1025,12 +963,8 @@ static void dma_atomic_pool_expand_encrypt_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->encrypts, 1);
 	KUNIT_EXPECT_EQ(test, f->frees, 0);
 	dma_pool_expect_unmapped(test);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 static atomic_t dma_pool_inline_work;
 
 static struct page *dma_pool_count_alloc(gfp_t gfp, unsigned int order)
@@ -1044,7 +978,6 @@ static int dma_pool_count_decrypt(struct page *page, unsigned int order)
 	atomic_inc(&dma_pool_inline_work);
 	return -EIO;
 }
-#endif
 
 /*
  * Allocation never grows a pool itself, not even when it runs dry: that
@@ -1053,7 +986,6 @@ static int dma_pool_count_decrypt(struct page *page, unsigned int order)
  */
 static void dma_atomic_pool_no_inline_refill(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct device *dev = dma_pool_test_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	unsigned long flags;
@@ -1072,10 +1004,37 @@ static void dma_atomic_pool_no_inline_refill(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, dry);
 	KUNIT_EXPECT_GT(test, held->count, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&dma_pool_inline_work), 0);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
+static struct kunit_case dma_atomic_pool_internal_cases[] = {
+	KUNIT_CASE(dma_atomic_pool_decrypted_alloc_atomic),
+	KUNIT_CASE(dma_atomic_pool_missing),
+	KUNIT_CASE(dma_atomic_pool_free_by_page),
+	KUNIT_CASE(dma_atomic_pool_dma_free_pages),
+	KUNIT_CASE(dma_atomic_pool_free_pages_after_mask_change),
+	KUNIT_CASE(dma_atomic_pool_initial_size),
+	KUNIT_CASE(dma_atomic_pool_empty_zone),
+	KUNIT_CASE(dma_atomic_pool_expand_adds),
+	KUNIT_CASE(dma_atomic_pool_expand_steps_down),
+	KUNIT_CASE(dma_atomic_pool_expand_no_memory),
+	KUNIT_CASE(dma_atomic_pool_expand_decrypt_fails),
+	KUNIT_CASE(dma_atomic_pool_expand_add_fails),
+	KUNIT_CASE(dma_atomic_pool_expand_encrypt_fails),
+	KUNIT_CASE(dma_atomic_pool_no_inline_refill),
+	{}
+};
+
+/*
+ * The cases that look inside the pools, or make a step of their expansion
+ * fail, through the test seams.
+ */
+static struct kunit_suite dma_atomic_pool_internal_suite = {
+	.name = "dma_atomic_pool_internal",
+	.init = dma_kunit_case_init,
+	.test_cases = dma_atomic_pool_internal_cases,
+};
+
+kunit_test_suite(dma_atomic_pool_internal_suite);
+#endif /* CONFIG_DMA_KUNIT_SEAMS */
 
 enum dma_pool_api { DMA_POOL_API_POOL, DMA_POOL_API_COHERENT };
 
@@ -1283,28 +1242,15 @@ static struct kunit_case dma_atomic_pool_cases[] = {
 	KUNIT_CASE_PARAM(dma_atomic_pool_alloc_zeroed,
 			 dma_pool_sizes_gen_params),
 	KUNIT_CASE_PARAM(dma_atomic_pool_dma_alloc_atomic,
-			 dma_pool_paths_gen_params),
+			 dma_pool_remap_gen_params),
 	KUNIT_CASE_PARAM(dma_atomic_pool_zone_choice,
 			 dma_pool_zones_gen_params),
 	KUNIT_CASE(dma_atomic_pool_falls_back),
 	KUNIT_CASE(dma_atomic_pool_refused_memory_returns),
 	KUNIT_CASE(dma_atomic_pool_exhausted),
 	KUNIT_CASE(dma_atomic_pool_oversized),
-	KUNIT_CASE(dma_atomic_pool_missing),
 	KUNIT_CASE(dma_atomic_pool_free_foreign),
-	KUNIT_CASE(dma_atomic_pool_free_by_page),
-	KUNIT_CASE(dma_atomic_pool_dma_free_pages),
-	KUNIT_CASE(dma_atomic_pool_free_pages_after_mask_change),
 	KUNIT_CASE(dma_atomic_pool_refilled),
-	KUNIT_CASE(dma_atomic_pool_initial_size),
-	KUNIT_CASE(dma_atomic_pool_empty_zone),
-	KUNIT_CASE(dma_atomic_pool_expand_adds),
-	KUNIT_CASE(dma_atomic_pool_expand_steps_down),
-	KUNIT_CASE(dma_atomic_pool_expand_no_memory),
-	KUNIT_CASE(dma_atomic_pool_expand_decrypt_fails),
-	KUNIT_CASE(dma_atomic_pool_expand_add_fails),
-	KUNIT_CASE(dma_atomic_pool_expand_encrypt_fails),
-	KUNIT_CASE(dma_atomic_pool_no_inline_refill),
 	KUNIT_CASE_PARAM(dma_atomic_pool_concurrent, dma_pool_apis_gen_params),
 	{}
 };

@@ -6,8 +6,8 @@
  * so it runs unchanged against any implementation of them.  It is meant to
  * be booted twice, normally and with swiotlb=force: each case looks at the
  * bounce buffers it finds and expects accordingly.  The cases that reach the
- * error paths of memory decryption need test seams, which exist only where
- * CONFIG_DMA_KUNIT_SEAMS says so; elsewhere they skip.
+ * error paths of memory decryption need test seams: they form a suite of
+ * their own, dma_direct_crypt, built only where CONFIG_DMA_KUNIT_SEAMS is.
  *
  * The device side of a streaming mapping is played by the CPU: it reads and
  * writes the memory at the DMA address, phys_to_virt(dma_to_phys()), which
@@ -2780,45 +2780,44 @@ static struct dtest_crypt *dtest_stub_crypt(struct kunit *test)
 }
 
 struct dtest_leak {
+	struct device *dev;
 	struct page *page;
-	unsigned int order;
+	size_t size;
 };
 
 static void dtest_reclaim(void *data)
 {
 	struct dtest_leak *leak = data;
+	struct cma *cma = dev_get_cma_area(leak->dev);
 	bool still_held = page_count(leak->page) > 1;
 
 	put_page(leak->page);
-	/* Unless they were wrongly freed, the test frees them itself. */
-	if (still_held)
-		__free_pages(leak->page, leak->order);
+	/*
+	 * Unless they were wrongly freed, the test gives them back itself, to
+	 * the allocator they came from: cma_release() refuses other pages.
+	 */
+	if (!still_held ||
+	    (cma && cma_release(cma, leak->page, PFN_UP(leak->size))))
+		return;
+	__free_pages(leak->page, get_order(leak->size));
 }
 
 /*
- * The 2^@order pages at @page, of which the test holds a reference, were
- * leaked on purpose by the code under test: give them back at the end.
+ * The @size bytes of @dev's memory at @page, of which the test holds a
+ * reference, were leaked on purpose by the code under test: give them
+ * back at the end.
  */
-static void dtest_reclaim_at_end(struct kunit *test, struct page *page,
-				 unsigned int order)
+static void dtest_reclaim_at_end(struct kunit *test, struct device *dev,
+				 struct page *page, size_t size)
 {
 	struct dtest_leak *leak;
 
 	leak = kunit_kzalloc(test, sizeof(*leak), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, leak);
+	leak->dev = dev;
 	leak->page = page;
-	leak->order = order;
+	leak->size = size;
 	dma_kunit_defer(test, dtest_reclaim, leak);
-}
-
-/* A device whose leaked pages the test can free with __free_pages(). */
-static struct device *dtest_leak_device(struct kunit *test)
-{
-	struct device *dev = dtest_plain_device(test);
-
-	if (dev_get_cma_area(dev))
-		kunit_skip(test, "CMA pages cannot be given back page-wise");
-	return dev;
 }
 
 /*
@@ -2844,17 +2843,16 @@ static void dtest_expect_crypt(struct kunit *test, struct dtest_crypt *log,
  * which the failing decryption seam took a reference to, must have been
  * leaked, not freed.
  */
-static void dtest_expect_decrypt_leak(struct kunit *test,
+static void dtest_expect_decrypt_leak(struct kunit *test, struct device *dev,
 				      struct dtest_crypt *log, size_t size)
 {
 	KUNIT_ASSERT_EQ(test, log->decrypts, 1);
-	dtest_reclaim_at_end(test, log->pinned, get_order(size));
+	dtest_reclaim_at_end(test, dev, log->pinned, size);
 	KUNIT_EXPECT_EQ(test, page_count(log->pinned), 2);
 	KUNIT_EXPECT_EQ(test, log->dec_pages, PFN_UP(size));
 }
 
 #define DTEST_CRYPT_SIZE	(5 * PAGE_SIZE)
-#endif /* CONFIG_DMA_KUNIT_SEAMS */
 
 /*
  * A coherent buffer shared in the clear is decrypted once, at its linear
@@ -2863,7 +2861,6 @@ static void dtest_expect_decrypt_leak(struct kunit *test,
  */
 static void dma_direct_decrypt_coherent(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct device *dev = dtest_plain_device(test);
 	struct dtest_crypt *log;
 	size_t size = DTEST_CRYPT_SIZE;
@@ -2878,15 +2875,11 @@ static void dma_direct_decrypt_coherent(struct kunit *test)
 
 	dtest_free_now(test, buf);
 	dtest_expect_crypt(test, log, buf->cpu, size, 1, 1);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /* The same for dma_alloc_pages() and dma_free_pages(). */
 static void dma_direct_decrypt_pages(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
 	struct device *dev = dtest_plain_device(test);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
@@ -2899,9 +2892,6 @@ static void dma_direct_decrypt_pages(struct kunit *test)
 
 	dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
 	dtest_expect_crypt(test, log, page_address(page), size, 1, 1);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /*
@@ -2910,8 +2900,7 @@ static void dma_direct_decrypt_pages(struct kunit *test)
  */
 static void dma_direct_decrypt_fail_coherent(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct device *dev = dtest_leak_device(test);
+	struct device *dev = dtest_plain_device(test);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	dma_addr_t dma;
@@ -2920,17 +2909,13 @@ static void dma_direct_decrypt_fail_coherent(struct kunit *test)
 	log->dec_ret = -EIO;
 	cpu = dma_alloc_coherent(dev, size, &dma, GFP_KERNEL);
 	KUNIT_EXPECT_NULL(test, cpu);
-	dtest_expect_decrypt_leak(test, log, size);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
+	dtest_expect_decrypt_leak(test, dev, log, size);
 }
 
 /* The same for dma_alloc_pages(). */
 static void dma_direct_decrypt_fail_pages(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct device *dev = dtest_leak_device(test);
+	struct device *dev = dtest_plain_device(test);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	dma_addr_t dma;
@@ -2938,10 +2923,7 @@ static void dma_direct_decrypt_fail_pages(struct kunit *test)
 	log->dec_ret = -EIO;
 	KUNIT_EXPECT_NULL(test, dma_alloc_pages(dev, size, &dma,
 						DMA_BIDIRECTIONAL, GFP_KERNEL));
-	dtest_expect_decrypt_leak(test, log, size);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
+	dtest_expect_decrypt_leak(test, dev, log, size);
 }
 
 /*
@@ -2950,29 +2932,24 @@ static void dma_direct_decrypt_fail_pages(struct kunit *test)
  */
 static void dma_direct_encrypt_fail_coherent(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct device *dev = dtest_leak_device(test);
+	struct device *dev = dtest_plain_device(test);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	struct dtest_coherent *buf = dtest_alloc(test, dev, size, 0);
 	struct page *page = virt_to_page(buf->cpu);
 
 	get_page(page);
-	dtest_reclaim_at_end(test, page, get_order(size));
+	dtest_reclaim_at_end(test, dev, page, size);
 	log->enc_ret = -EIO;
 	dtest_free_now(test, buf);
 	KUNIT_EXPECT_EQ(test, log->encrypts, 1);
 	KUNIT_EXPECT_EQ(test, page_count(page), 2);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /* The same for dma_free_pages(). */
 static void dma_direct_encrypt_fail_pages(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct device *dev = dtest_leak_device(test);
+	struct device *dev = dtest_plain_device(test);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	struct page *page;
@@ -2981,14 +2958,11 @@ static void dma_direct_encrypt_fail_pages(struct kunit *test)
 	page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	get_page(page);
-	dtest_reclaim_at_end(test, page, get_order(size));
+	dtest_reclaim_at_end(test, dev, page, size);
 	log->enc_ret = -EIO;
 	dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
 	KUNIT_EXPECT_EQ(test, log->encrypts, 1);
 	KUNIT_EXPECT_EQ(test, page_count(page), 2);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 /*
@@ -2998,9 +2972,7 @@ static void dma_direct_encrypt_fail_pages(struct kunit *test)
  */
 static void dma_direct_decrypt_not_remapped(struct kunit *test)
 {
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct dtest_param p = { .bits = 64, .noncoherent = true };
-	struct device *dev = dtest_device(test, &p);
+	struct device *dev = dtest_device(test, test->param_value);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	struct dtest_coherent *buf;
 
@@ -3010,10 +2982,43 @@ static void dma_direct_decrypt_not_remapped(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, log->decrypts, 0);
 	dtest_free_now(test, buf);
 	KUNIT_EXPECT_EQ(test, log->encrypts, 0);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
+
+/* One non-coherent instance where devices can be so, none elsewhere. */
+static const void *dtest_noncoh_gen_params(const void *prev, char *desc)
+{
+	static const struct dtest_param noncoh = {
+		.bits = 64,
+		.noncoherent = true,
+	};
+
+	if (prev || !dma_kunit_has_noncoherent())
+		return NULL;
+	strscpy(desc, "non-coherent", KUNIT_PARAM_DESC_SIZE);
+	return &noncoh;
+}
+
+static struct kunit_case dma_direct_crypt_cases[] = {
+	KUNIT_CASE(dma_direct_decrypt_coherent),
+	KUNIT_CASE(dma_direct_decrypt_pages),
+	KUNIT_CASE(dma_direct_decrypt_fail_coherent),
+	KUNIT_CASE(dma_direct_decrypt_fail_pages),
+	KUNIT_CASE(dma_direct_encrypt_fail_coherent),
+	KUNIT_CASE(dma_direct_encrypt_fail_pages),
+	KUNIT_CASE_PARAM(dma_direct_decrypt_not_remapped,
+			 dtest_noncoh_gen_params),
+	{}
+};
+
+/* The cases that need the memory encryption seams to fake a guest. */
+static struct kunit_suite dma_direct_crypt_suite = {
+	.name = "dma_direct_crypt",
+	.init = dma_kunit_case_init,
+	.test_cases = dma_direct_crypt_cases,
+};
+
+kunit_test_suite(dma_direct_crypt_suite);
+#endif /* CONFIG_DMA_KUNIT_SEAMS */
 
 static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE(dma_direct_required_mask_covers_ram),
@@ -3091,13 +3096,6 @@ static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE_PARAM(dma_direct_map_over_max_size,
 			 dtest_coh_gen_params),
 	KUNIT_CASE(dma_direct_swiotlb_exhaustion),
-	KUNIT_CASE(dma_direct_decrypt_coherent),
-	KUNIT_CASE(dma_direct_decrypt_pages),
-	KUNIT_CASE(dma_direct_decrypt_fail_coherent),
-	KUNIT_CASE(dma_direct_decrypt_fail_pages),
-	KUNIT_CASE(dma_direct_encrypt_fail_coherent),
-	KUNIT_CASE(dma_direct_encrypt_fail_pages),
-	KUNIT_CASE(dma_direct_decrypt_not_remapped),
 	{}
 };
 

@@ -3,9 +3,10 @@
  * KUnit tests for the helpers of dma_map_ops implementations
  * (kernel/dma/ops_helpers.c).
  *
- * All cases but one use only the helpers' global interface.  The exception
- * makes the scatterlist allocation fail through a test seam, which exists
- * only where CONFIG_DMA_KUNIT_SEAMS says so; elsewhere that case skips.
+ * The dma_ops_helpers suite uses only the helpers' global interface.  The
+ * case that makes the scatterlist allocation fail needs a test seam: it
+ * forms the suite dma_ops_helpers_nomem, built only with
+ * CONFIG_DMA_KUNIT_SEAMS.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -118,32 +119,6 @@ static void dma_ops_get_sgtable_remapped(struct kunit *test)
 	dma_ops_check_one_entry(test, &sgt, page, size);
 	sg_free_table(&sgt);
 	dma_common_free_remap(vaddr, size);
-}
-
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-static int dma_ops_sgt_enomem(struct sg_table *sgt)
-{
-	return -ENOMEM;
-}
-#endif
-
-/* The table allocation failing is reported. */
-static void dma_ops_get_sgtable_nomem(struct kunit *test)
-{
-#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
-	struct device *dev = dma_ops_test_device(test);
-	struct page *page = dma_ops_test_alloc_buf(test, 0);
-	struct sg_table sgt;
-	int err;
-
-	kunit_activate_static_stub(test, dma_common_alloc_sgtable,
-				   dma_ops_sgt_enomem);
-	err = dma_common_get_sgtable(dev, &sgt, page_address(page), 0,
-				     PAGE_SIZE, 0);
-	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
-#else
-	kunit_skip(test, "needs the DMA test seams");
-#endif
 }
 
 struct dma_ops_mmap_ctx {
@@ -317,6 +292,12 @@ static const struct dma_map_ops dma_ops_rec_ops = {
 
 KUNIT_DEFINE_ACTION_WRAPPER(dma_ops_put_page, put_page, struct page *);
 
+/*
+ * Pages that a case pins must not come from CMA, which frees whole ranges
+ * whatever their references.  They do not: the test device has no CMA area
+ * of its own, and the default area leaves single pages, all that the
+ * pinning cases allocate, to the page allocator.
+ */
 static struct device *dma_ops_rec_device(struct kunit *test,
 					 struct dma_ops_record **recp)
 {
@@ -325,8 +306,6 @@ static struct device *dma_ops_rec_device(struct kunit *test,
 
 	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_OPS))
 		kunit_skip(test, "needs CONFIG_ARCH_HAS_DMA_OPS");
-	if (dev_get_cma_area(dev))
-		kunit_skip(test, "page references are not kept by CMA");
 
 	rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, rec);
@@ -369,7 +348,8 @@ static void dma_ops_alloc_pages_maps(struct kunit *test)
 {
 	enum dma_data_direction dir =
 		*(const enum dma_data_direction *)test->param_value;
-	size_t size = PAGE_SIZE + 10;
+	/* Sizes come page-aligned from dma_alloc_pages(), its only caller. */
+	size_t size = 2 * PAGE_SIZE;
 	struct dma_ops_record *rec;
 	struct device *dev = dma_ops_rec_device(test, &rec);
 	dma_addr_t handle = 0;
@@ -437,7 +417,6 @@ static struct kunit_case dma_ops_helpers_cases[] = {
 	KUNIT_CASE_PARAM(dma_ops_get_sgtable_linear,
 			 dma_ops_sg_sizes_gen_params),
 	KUNIT_CASE(dma_ops_get_sgtable_remapped),
-	KUNIT_CASE(dma_ops_get_sgtable_nomem),
 	KUNIT_CASE_PARAM(dma_ops_mmap_window, dma_ops_mmap_ok_gen_params),
 	KUNIT_CASE_PARAM(dma_ops_mmap_out_of_bounds,
 			 dma_ops_mmap_bad_gen_params),
@@ -454,6 +433,42 @@ static struct kunit_suite dma_ops_helpers_suite = {
 };
 
 kunit_test_suite(dma_ops_helpers_suite);
+
+#if IS_ENABLED(CONFIG_DMA_KUNIT_SEAMS)
+static int dma_ops_sgt_enomem(struct sg_table *sgt)
+{
+	return -ENOMEM;
+}
+
+/* The table allocation failing is reported. */
+static void dma_ops_get_sgtable_nomem(struct kunit *test)
+{
+	struct device *dev = dma_ops_test_device(test);
+	struct page *page = dma_ops_test_alloc_buf(test, 0);
+	struct sg_table sgt;
+	int err;
+
+	kunit_activate_static_stub(test, dma_common_alloc_sgtable,
+				   dma_ops_sgt_enomem);
+	err = dma_common_get_sgtable(dev, &sgt, page_address(page), 0,
+				     PAGE_SIZE, 0);
+	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
+}
+
+static struct kunit_case dma_ops_helpers_nomem_cases[] = {
+	KUNIT_CASE(dma_ops_get_sgtable_nomem),
+	{}
+};
+
+/* The failures that only the test seams can cause. */
+static struct kunit_suite dma_ops_helpers_nomem_suite = {
+	.name = "dma_ops_helpers_nomem",
+	.init = dma_kunit_case_init,
+	.test_cases = dma_ops_helpers_nomem_cases,
+};
+
+kunit_test_suite(dma_ops_helpers_nomem_suite);
+#endif /* CONFIG_DMA_KUNIT_SEAMS */
 
 MODULE_DESCRIPTION("KUnit tests for the dma_map_ops helpers");
 MODULE_LICENSE("GPL");
