@@ -530,22 +530,15 @@ struct dma_coh_mmap_ctx {
 	void *vaddr;
 	dma_addr_t dma;
 	size_t size;
-	bool force_pgoff;
-	unsigned long pgoff;
 };
 
 static int dma_coh_mmap_fn(struct vm_area_struct *vma, void *data)
 {
 	struct dma_coh_mmap_ctx *ctx = data;
 
-	/* Offsets that mmap() itself refuses are injected here. */
-	if (ctx->force_pgoff)
-		vma->vm_pgoff = ctx->pgoff;
 	return dma_mmap_coherent(ctx->dev, vma, ctx->vaddr, ctx->dma,
 				 ctx->size);
 }
-
-#define DMA_COH_MMAP_PAGES	4
 
 /* A buffer of 4 pages (3 and a bit) at page 4 of an 8-page pool. */
 static struct dma_coh_mmap_ctx *dma_coh_mmap_setup(struct kunit *test)
@@ -557,81 +550,40 @@ static struct dma_coh_mmap_ctx *dma_coh_mmap_setup(struct kunit *test)
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->dev = pool->dev;
-	ctx->size = (DMA_COH_MMAP_PAGES - 1) * PAGE_SIZE + 100;
+	ctx->size = DMA_KUNIT_MMAP_SIZE;
 	KUNIT_ASSERT_EQ(test, dma_coh_alloc(test, pool, PAGE_SIZE), 0);
 	ctx->vaddr = dma_alloc_coherent(ctx->dev, ctx->size, &ctx->dma,
 					GFP_KERNEL);
 	KUNIT_ASSERT_PTR_EQ(test, ctx->vaddr,
 			    (void *)(pool->vbase + 4 * PAGE_SIZE));
-	for (i = 0; i < DMA_COH_MMAP_PAGES; i++)
+	for (i = 0; i < DMA_KUNIT_MMAP_PAGES; i++)
 		memset(ctx->vaddr + i * PAGE_SIZE, 0x10 + i, PAGE_SIZE);
 	return ctx;
 }
 
-struct dma_coh_window {
-	const char *what;
-	unsigned long pgoff;
-	unsigned long nr_pages;
-	bool force_pgoff;
-};
-
-static const struct dma_coh_window dma_coh_mmap_ok[] = {
-	{ "whole buffer", 0, DMA_COH_MMAP_PAGES },
-	{ "middle", 1, 2 },
-	{ "last page", DMA_COH_MMAP_PAGES - 1, 1 },
-};
-
-KUNIT_ARRAY_PARAM_DESC(dma_coh_mmap_ok, dma_coh_mmap_ok, what);
-
 /* The window asked for is mapped, and user and kernel share the memory. */
 static void dma_coherent_mmap(struct kunit *test)
 {
-	const struct dma_coh_window *w = test->param_value;
+	const struct dma_kunit_window *w = test->param_value;
 	struct dma_coh_mmap_ctx *ctx = dma_coh_mmap_setup(test);
 	struct dma_kunit_umap um;
-	unsigned long i;
-	u8 *kbuf, byte;
 
-	um = dma_kunit_mmap(test, dma_coh_mmap_fn, ctx, w->pgoff, w->nr_pages);
+	um = dma_kunit_mmap_window(test, dma_coh_mmap_fn, ctx, w);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(um.addr), "mmap: %ld",
 			       (long)um.addr);
-
-	kbuf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, kbuf);
-	for (i = 0; i < w->nr_pages; i++) {
-		void __user *uaddr = (void __user *)(um.addr + i * PAGE_SIZE);
-		u8 *kpage = ctx->vaddr + (w->pgoff + i) * PAGE_SIZE;
-
-		KUNIT_ASSERT_EQ(test, copy_from_user(kbuf, uaddr, PAGE_SIZE), 0);
-		KUNIT_EXPECT_EQ(test, memcmp(kbuf, kpage, PAGE_SIZE), 0);
-		byte = 0xe0 + i;
-		KUNIT_ASSERT_EQ(test, copy_to_user(uaddr + 9, &byte, 1), 0);
-		KUNIT_EXPECT_EQ(test, kpage[9], byte);
-	}
+	dma_kunit_expect_user_view(test, um.addr,
+				   ctx->vaddr + w->pgoff * PAGE_SIZE,
+				   w->nr_pages);
 }
-
-static const struct dma_coh_window dma_coh_mmap_bad[] = {
-	{ "pgoff at the end", DMA_COH_MMAP_PAGES, 1 },
-	{ "pgoff past the end", DMA_COH_MMAP_PAGES + 5, 1 },
-	{ "window past the end", DMA_COH_MMAP_PAGES - 1, 2 },
-	{ "window longer than buffer", 0, DMA_COH_MMAP_PAGES + 1 },
-	{ "huge pgoff", (ULONG_MAX >> PAGE_SHIFT) - 8, 1 },
-	{ "pgoff + length wraps", ULONG_MAX - 1, 2, true },
-};
-
-KUNIT_ARRAY_PARAM_DESC(dma_coh_mmap_bad, dma_coh_mmap_bad, what);
 
 /* Windows outside the buffer get -ENXIO and no mapping. */
 static void dma_coherent_mmap_out_of_bounds(struct kunit *test)
 {
-	const struct dma_coh_window *w = test->param_value;
 	struct dma_coh_mmap_ctx *ctx = dma_coh_mmap_setup(test);
 	struct dma_kunit_umap um;
 
-	ctx->force_pgoff = w->force_pgoff;
-	ctx->pgoff = w->pgoff;
-	um = dma_kunit_mmap(test, dma_coh_mmap_fn, ctx,
-			    w->force_pgoff ? 0 : w->pgoff, w->nr_pages);
+	um = dma_kunit_mmap_window(test, dma_coh_mmap_fn, ctx,
+				   test->param_value);
 	KUNIT_EXPECT_EQ(test, (long)um.addr, -ENXIO);
 }
 
@@ -971,9 +923,9 @@ static struct kunit_case dma_coherent_cases[] = {
 	KUNIT_CASE(dma_coherent_free_sizes),
 	KUNIT_CASE(dma_coherent_foreign_address),
 	KUNIT_CASE(dma_coherent_no_pool),
-	KUNIT_CASE_PARAM(dma_coherent_mmap, dma_coh_mmap_ok_gen_params),
+	KUNIT_CASE_PARAM(dma_coherent_mmap, dma_kunit_windows_in_gen_params),
 	KUNIT_CASE_PARAM(dma_coherent_mmap_out_of_bounds,
-			 dma_coh_mmap_bad_gen_params),
+			 dma_kunit_windows_out_gen_params),
 	KUNIT_CASE(dma_coherent_mmap_past_pool),
 	KUNIT_CASE(dma_coherent_declare_lifecycle),
 	KUNIT_CASE(dma_coherent_declare_refused),

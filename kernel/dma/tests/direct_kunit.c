@@ -1412,8 +1412,6 @@ static void dma_direct_alloc_zone_retry(struct kunit *test)
 struct dtest_mmap_ctx {
 	struct device *dev;
 	struct dtest_coherent *buf;
-	bool force_pgoff;
-	unsigned long pgoff;
 };
 
 static int dtest_mmap_fn(struct vm_area_struct *vma, void *data)
@@ -1421,9 +1419,6 @@ static int dtest_mmap_fn(struct vm_area_struct *vma, void *data)
 	struct dtest_mmap_ctx *ctx = data;
 	struct dtest_coherent *buf = ctx->buf;
 
-	/* Offsets that mmap() itself refuses are injected here. */
-	if (ctx->force_pgoff)
-		vma->vm_pgoff = ctx->pgoff;
 	return dma_mmap_attrs(ctx->dev, vma, buf->cpu, buf->dma, buf->size,
 			      buf->attrs);
 }
@@ -2186,12 +2181,9 @@ static void dma_direct_map_resource_limit(struct kunit *test)
 
 /* mmap and scatterlists of coherent buffers */
 
-#define DTEST_MMAP_PAGES	4
-#define DTEST_MMAP_SIZE	((DTEST_MMAP_PAGES - 1) * PAGE_SIZE + 100)
-
 /* A filled coherent buffer, to be mapped to user space. */
-static struct dtest_mmap_ctx *
-dtest_mmap_setup(struct kunit *test, bool noncoherent, unsigned int *seed)
+static struct dtest_mmap_ctx *dtest_mmap_setup(struct kunit *test,
+					       bool noncoherent)
 {
 	struct dtest_param p = { .bits = 64, .noncoherent = noncoherent };
 	struct dtest_mmap_ctx *ctx;
@@ -2199,115 +2191,58 @@ dtest_mmap_setup(struct kunit *test, bool noncoherent, unsigned int *seed)
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->dev = dtest_device(test, &p);
-	ctx->buf = dtest_alloc(test, ctx->dev, DTEST_MMAP_SIZE, 0);
-	*seed = dtest_new_seed();
-	dtest_fill(ctx->buf->cpu, PAGE_ALIGN(DTEST_MMAP_SIZE), *seed, 0);
+	ctx->buf = dtest_alloc(test, ctx->dev, DMA_KUNIT_MMAP_SIZE, 0);
+	dtest_fill(ctx->buf->cpu, PAGE_ALIGN(DMA_KUNIT_MMAP_SIZE),
+		   dtest_new_seed(), 0);
 	return ctx;
 }
 
 struct dtest_mmap_window {
-	unsigned long pgoff;
-	unsigned long nr_pages;
+	const struct dma_kunit_window *w;
 	bool noncoherent;
 };
 
-static const struct dtest_mmap_window dtest_mmap_windows[] = {
-	{ 0, DTEST_MMAP_PAGES, false },
-	{ 1, 2, false },
-	{ DTEST_MMAP_PAGES - 1, 1, false },
-	{ 0, DTEST_MMAP_PAGES, true },
-	{ 1, 2, true },
-	{ DTEST_MMAP_PAGES - 1, 1, true },
-};
-
-static void dtest_mmap_window_desc(const struct dtest_mmap_window *w,
-				   char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "pgoff %lu, %lu pages, %s",
-		 w->pgoff, w->nr_pages,
-		 w->noncoherent ? "non-coherent" : "coherent");
-}
-
-/* The windows, the non-coherent ones only where devices can be so. */
+/* The windows, for coherent devices and where they can be, others. */
 static const void *dtest_mmap_windows_gen_params(const void *prev, char *desc)
 {
-	const struct dtest_mmap_window *end = dtest_mmap_windows +
-					      ARRAY_SIZE(dtest_mmap_windows);
-	const struct dtest_mmap_window *w = prev;
+	static struct dtest_mmap_window slots[2 * DMA_KUNIT_NR_WINDOWS_IN];
+	const struct dtest_mmap_window *last = prev;
+	unsigned int i = last ? last - slots + 1 : 0;
+	struct dtest_mmap_window *mw = &slots[i];
 
-	for (w = w ? w + 1 : dtest_mmap_windows; w < end; w++) {
-		if (!w->noncoherent || dma_kunit_has_noncoherent()) {
-			dtest_mmap_window_desc(w, desc);
-			return w;
-		}
-	}
-	return NULL;
+	if (i == DMA_KUNIT_NR_WINDOWS_IN && !dma_kunit_has_noncoherent())
+		return NULL;
+	if (i == ARRAY_SIZE(slots))
+		return NULL;
+	mw->w = &dma_kunit_windows_in[i % DMA_KUNIT_NR_WINDOWS_IN];
+	mw->noncoherent = i >= DMA_KUNIT_NR_WINDOWS_IN;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s, %s", mw->w->what,
+		 mw->noncoherent ? "non-coherent" : "coherent");
+	return mw;
 }
 
 /* The window asked for is mapped, and user and kernel share its memory. */
 static void dma_direct_mmap_coherent_window(struct kunit *test)
 {
-	const struct dtest_mmap_window *w = test->param_value;
-	struct dtest_mmap_ctx *ctx;
+	const struct dtest_mmap_window *mw = test->param_value;
+	struct dtest_mmap_ctx *ctx = dtest_mmap_setup(test, mw->noncoherent);
 	struct dma_kunit_umap um;
-	unsigned int seed;
-	unsigned long i;
-	u8 *kbuf, byte;
 
-	ctx = dtest_mmap_setup(test, w->noncoherent, &seed);
-	kbuf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, kbuf);
-	um = dma_kunit_mmap(test, dtest_mmap_fn, ctx, w->pgoff, w->nr_pages);
+	um = dma_kunit_mmap_window(test, dtest_mmap_fn, ctx, mw->w);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(um.addr), "mmap: %ld",
 			       (long)um.addr);
-
-	for (i = 0; i < w->nr_pages; i++) {
-		void __user *uaddr = (void __user *)um.addr + i * PAGE_SIZE;
-		size_t index = (w->pgoff + i) * PAGE_SIZE;
-		u8 *kpage = (u8 *)ctx->buf->cpu + index;
-
-		KUNIT_ASSERT_EQ(test, copy_from_user(kbuf, uaddr, PAGE_SIZE),
-				0);
-		dtest_expect_fill(test, kbuf, PAGE_SIZE, seed, index,
-				  "user view");
-		byte = ~kpage[7];
-		KUNIT_ASSERT_EQ(test, copy_to_user(uaddr + 7, &byte, 1), 0);
-		KUNIT_EXPECT_EQ(test, kpage[7], byte);
-	}
+	dma_kunit_expect_user_view(test, um.addr,
+				   ctx->buf->cpu + mw->w->pgoff * PAGE_SIZE,
+				   mw->w->nr_pages);
 }
-
-struct dtest_mmap_bad {
-	const char *what;
-	unsigned long pgoff;
-	unsigned long nr_pages;
-	bool force_pgoff;
-};
-
-static const struct dtest_mmap_bad dtest_mmap_bad[] = {
-	{ "pgoff at the end", DTEST_MMAP_PAGES, 1, false },
-	{ "pgoff past the end", DTEST_MMAP_PAGES + 5, 1, false },
-	{ "window past the end", DTEST_MMAP_PAGES - 1, 2, false },
-	{ "window longer than buffer", 0, DTEST_MMAP_PAGES + 1, false },
-	{ "huge pgoff", (ULONG_MAX >> PAGE_SHIFT) - 8, 1, false },
-	{ "pgoff + length wraps", ULONG_MAX - 1, 2, true },
-};
-
-KUNIT_ARRAY_PARAM_DESC(dtest_mmap_bad, dtest_mmap_bad, what);
 
 /* Windows that do not lie inside the buffer get -ENXIO and no mapping. */
 static void dma_direct_mmap_out_of_bounds(struct kunit *test)
 {
-	const struct dtest_mmap_bad *bad = test->param_value;
-	struct dtest_mmap_ctx *ctx;
+	struct dtest_mmap_ctx *ctx = dtest_mmap_setup(test, false);
 	struct dma_kunit_umap um;
-	unsigned int seed;
 
-	ctx = dtest_mmap_setup(test, false, &seed);
-	ctx->force_pgoff = bad->force_pgoff;
-	ctx->pgoff = bad->pgoff;
-	um = dma_kunit_mmap(test, dtest_mmap_fn, ctx,
-			    bad->force_pgoff ? 0 : bad->pgoff, bad->nr_pages);
-
+	um = dma_kunit_mmap_window(test, dtest_mmap_fn, ctx, test->param_value);
 	KUNIT_EXPECT_EQ(test, (long)um.addr, -ENXIO);
 }
 
@@ -2453,13 +2388,13 @@ static void dma_direct_offset_alloc(struct kunit *test)
 	struct page *page;
 	u8 *kbuf;
 
-	ctx.buf = dtest_alloc(test, dev, DTEST_MMAP_SIZE, 0);
+	ctx.buf = dtest_alloc(test, dev, DMA_KUNIT_MMAP_SIZE, 0);
 	page = dtest_cpu_page(ctx.buf->cpu);
 	KUNIT_EXPECT_EQ(test, dtest_offset_phys(ctx.buf->dma),
 			page_to_phys(page));
 
 	KUNIT_ASSERT_EQ(test, dma_get_sgtable(dev, &sgt, ctx.buf->cpu,
-					      ctx.buf->dma, DTEST_MMAP_SIZE), 0);
+					      ctx.buf->dma, DMA_KUNIT_MMAP_SIZE), 0);
 	KUNIT_EXPECT_PTR_EQ(test, sg_page(sgt.sgl), page);
 	sg_free_table(&sgt);
 
@@ -3081,7 +3016,7 @@ static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE_PARAM(dma_direct_mmap_coherent_window,
 			 dtest_mmap_windows_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_mmap_out_of_bounds,
-			 dtest_mmap_bad_gen_params),
+			 dma_kunit_windows_out_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_get_sgtable_coherent,
 			 dtest_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_can_mmap_query, dtest_coh_gen_params),

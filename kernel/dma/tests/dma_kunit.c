@@ -88,12 +88,15 @@ bool dma_kunit_cma_highmem(struct device *dev)
 struct dma_kunit_mmap_ctx {
 	dma_kunit_mmap_fn fn;
 	void *ctx;
+	const struct dma_kunit_window *forced;	/* its pgoff set in the vma */
 };
 
 static int dma_kunit_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dma_kunit_mmap_ctx *mc = file->private_data;
 
+	if (mc->forced)
+		vma->vm_pgoff = mc->forced->pgoff;
 	return mc->fn(vma, mc->ctx);
 }
 
@@ -103,6 +106,37 @@ static const struct file_operations dma_kunit_fops = {
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(dma_kunit_fput, fput, struct file *);
+
+/* Map a file whose ->mmap() runs @mc; see dma_kunit_mmap(). */
+static struct dma_kunit_umap
+dma_kunit_mmap_file(struct kunit *test, struct dma_kunit_mmap_ctx *mc,
+		    unsigned long pgoff, unsigned long nr_pages)
+{
+	struct dma_kunit_umap um;
+
+	um.file = anon_inode_getfile("[dma_kunit]", &dma_kunit_fops, mc, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, um.file);
+	dma_kunit_defer(test, dma_kunit_fput, um.file);
+
+	um.addr = kunit_vm_mmap(test, um.file, 0, nr_pages << PAGE_SHIFT,
+				PROT_READ | PROT_WRITE, MAP_SHARED,
+				pgoff << PAGE_SHIFT);
+	KUNIT_ASSERT_NE_MSG(test, um.addr, 0, "no user address space");
+	return um;
+}
+
+static struct dma_kunit_mmap_ctx *dma_kunit_mmap_ctx(struct kunit *test,
+						     dma_kunit_mmap_fn fn,
+						     void *ctx)
+{
+	struct dma_kunit_mmap_ctx *mc;
+
+	mc = kunit_kzalloc(test, sizeof(*mc), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mc);
+	mc->fn = fn;
+	mc->ctx = ctx;
+	return mc;
+}
 
 /**
  * dma_kunit_mmap() - map a file whose ->mmap() runs a test callback
@@ -116,6 +150,7 @@ KUNIT_DEFINE_ACTION_WRAPPER(dma_kunit_fput, fput, struct file *);
  * the mapping can be read and written with copy_{from,to}_user().  Shared
  * mappings are used because remap_pfn_range() refuses private ones.
  *
+ * Context: process context.
  * Return: the file and the user address; the address is an error value if
  * the mmap was refused.
  */
@@ -123,23 +158,116 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 				     void *ctx, unsigned long pgoff,
 				     unsigned long nr_pages)
 {
-	struct dma_kunit_mmap_ctx *mc;
-	struct dma_kunit_umap um;
+	return dma_kunit_mmap_file(test, dma_kunit_mmap_ctx(test, fn, ctx),
+				   pgoff, nr_pages);
+}
 
-	mc = kunit_kzalloc(test, sizeof(*mc), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, mc);
-	mc->fn = fn;
-	mc->ctx = ctx;
+/**
+ * dma_kunit_mmap_window() - map a window of a buffer to user space
+ * @test: the running test; the mapping lives as long as it
+ * @fn: called with the new vma, to map the buffer into it
+ * @ctx: passed to @fn
+ * @w: the window, asked for as user space would, or behind mmap()'s back
+ *
+ * Context: process context.
+ * Return: as dma_kunit_mmap().
+ */
+struct dma_kunit_umap dma_kunit_mmap_window(struct kunit *test,
+					    dma_kunit_mmap_fn fn, void *ctx,
+					    const struct dma_kunit_window *w)
+{
+	struct dma_kunit_mmap_ctx *mc = dma_kunit_mmap_ctx(test, fn, ctx);
 
-	um.file = anon_inode_getfile("[dma_kunit]", &dma_kunit_fops, mc, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, um.file);
-	dma_kunit_defer(test, dma_kunit_fput, um.file);
+	if (w->force_pgoff)
+		mc->forced = w;
+	return dma_kunit_mmap_file(test, mc, w->force_pgoff ? 0 : w->pgoff,
+				   w->nr_pages);
+}
 
-	um.addr = kunit_vm_mmap(test, um.file, 0, nr_pages << PAGE_SHIFT,
-				PROT_READ | PROT_WRITE, MAP_SHARED,
-				pgoff << PAGE_SHIFT);
-	KUNIT_ASSERT_NE_MSG(test, um.addr, 0, "no user address space");
-	return um;
+const struct dma_kunit_window dma_kunit_windows_in[DMA_KUNIT_NR_WINDOWS_IN] = {
+	{ "whole buffer", 0, DMA_KUNIT_MMAP_PAGES },
+	{ "middle", 1, 2 },
+	{ "last page", DMA_KUNIT_MMAP_PAGES - 1, 1 },
+};
+
+static const struct dma_kunit_window dma_kunit_windows_out[] = {
+	{ "pgoff at the end", DMA_KUNIT_MMAP_PAGES, 1 },
+	{ "pgoff past the end", DMA_KUNIT_MMAP_PAGES + 5, 1 },
+	{ "window past the end", DMA_KUNIT_MMAP_PAGES - 1, 2 },
+	{ "window longer than buffer", 0, DMA_KUNIT_MMAP_PAGES + 1 },
+	{ "huge pgoff", (ULONG_MAX >> PAGE_SHIFT) - 8, 1 },
+	{ "pgoff + length wraps", ULONG_MAX - 1, 2, true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(dma_kunit_in, dma_kunit_windows_in, what);
+KUNIT_ARRAY_PARAM_DESC(dma_kunit_out, dma_kunit_windows_out, what);
+
+/**
+ * dma_kunit_windows_in_gen_params() - the windows inside the test buffer
+ * @prev: the last window, or NULL
+ * @desc: where to describe the next one
+ *
+ * Windows of a DMA_KUNIT_MMAP_SIZE buffer that a DMA mmap must map.
+ *
+ * Context: any context.
+ * Return: the next window, or NULL.
+ */
+const void *dma_kunit_windows_in_gen_params(const void *prev, char *desc)
+{
+	return dma_kunit_in_gen_params(prev, desc);
+}
+
+/**
+ * dma_kunit_windows_out_gen_params() - windows not inside the test buffer
+ * @prev: the last window, or NULL
+ * @desc: where to describe the next one
+ *
+ * Windows of a DMA_KUNIT_MMAP_SIZE buffer that a DMA mmap must refuse with
+ * -ENXIO: past its end, longer than it, or whose end wraps around.
+ *
+ * Context: any context.
+ * Return: the next window, or NULL.
+ */
+const void *dma_kunit_windows_out_gen_params(const void *prev, char *desc)
+{
+	return dma_kunit_out_gen_params(prev, desc);
+}
+
+/**
+ * dma_kunit_expect_user_view() - user and kernel share a mapped window
+ * @test: the running test
+ * @uaddr: user address of the window
+ * @kaddr: kernel address of the same memory
+ * @nr_pages: length of the window in pages
+ *
+ * Each page reads the same from user space as from the kernel, and a byte
+ * written by user space reaches the kernel's view.  The buffer must hold
+ * data that differs from page to page, so that a window of other pages
+ * shows.
+ *
+ * Context: process context, in the test's user address space.
+ */
+void dma_kunit_expect_user_view(struct kunit *test, unsigned long uaddr,
+				u8 *kaddr, unsigned long nr_pages)
+{
+	unsigned long i;
+	u8 *ubuf, byte;
+
+	ubuf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ubuf);
+	for (i = 0; i < nr_pages; i++) {
+		void __user *upage = (void __user *)(uaddr + i * PAGE_SIZE);
+		u8 *kpage = kaddr + i * PAGE_SIZE;
+
+		KUNIT_ASSERT_EQ(test, copy_from_user(ubuf, upage, PAGE_SIZE),
+				0);
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(ubuf, kpage, PAGE_SIZE), 0,
+				    "page %lu of the window", i);
+		byte = ~kpage[7];
+		KUNIT_ASSERT_EQ(test, copy_to_user(upage + 7, &byte, 1), 0);
+		KUNIT_EXPECT_EQ_MSG(test, kpage[7], byte,
+				    "page %lu of the window", i);
+	}
 }
 
 /*

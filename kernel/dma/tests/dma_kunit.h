@@ -85,6 +85,41 @@ struct dma_kunit_umap dma_kunit_mmap(struct kunit *test, dma_kunit_mmap_fn fn,
 				     void *ctx, unsigned long pgoff,
 				     unsigned long nr_pages);
 
+/*
+ * The buffer whose user mappings the suites check: three pages and a bit,
+ * so that the last page, partly used, must still be mappable.
+ */
+#define DMA_KUNIT_MMAP_PAGES	4
+#define DMA_KUNIT_MMAP_SIZE	((DMA_KUNIT_MMAP_PAGES - 1) * PAGE_SIZE + 100)
+
+/**
+ * struct dma_kunit_window - a window of a buffer that user space maps
+ * @what: what the window shows, for the case's description
+ * @pgoff: first page of the buffer in the window
+ * @nr_pages: length of the window in pages
+ * @force_pgoff: @pgoff is too large for mmap() to take; it is set in the
+ *	vma behind its back, to reach the DMA layer's own checks
+ */
+struct dma_kunit_window {
+	const char *what;
+	unsigned long pgoff;
+	unsigned long nr_pages;
+	bool force_pgoff;
+};
+
+/* The windows inside a DMA_KUNIT_MMAP_SIZE buffer, and those outside it. */
+#define DMA_KUNIT_NR_WINDOWS_IN		3
+extern const struct dma_kunit_window
+	dma_kunit_windows_in[DMA_KUNIT_NR_WINDOWS_IN];
+const void *dma_kunit_windows_in_gen_params(const void *prev, char *desc);
+const void *dma_kunit_windows_out_gen_params(const void *prev, char *desc);
+
+struct dma_kunit_umap dma_kunit_mmap_window(struct kunit *test,
+					    dma_kunit_mmap_fn fn, void *ctx,
+					    const struct dma_kunit_window *w);
+void dma_kunit_expect_user_view(struct kunit *test, unsigned long uaddr,
+				u8 *kaddr, unsigned long nr_pages);
+
 /**
  * struct dma_kunit_log - where a test started reading the kernel log
  * @start: iterator at the first record logged after that

@@ -124,20 +124,14 @@ static void dma_ops_get_sgtable_remapped(struct kunit *test)
 struct dma_ops_mmap_ctx {
 	struct device *dev;
 	struct page *page;
-	size_t size;
-	bool force_pgoff;
-	unsigned long pgoff;
 };
 
 static int dma_ops_mmap_fn(struct vm_area_struct *vma, void *data)
 {
 	struct dma_ops_mmap_ctx *ctx = data;
 
-	/* Offsets that mmap() itself refuses are injected here. */
-	if (ctx->force_pgoff)
-		vma->vm_pgoff = ctx->pgoff;
 	return dma_common_mmap(ctx->dev, vma, page_address(ctx->page),
-			       page_to_phys(ctx->page), ctx->size, 0);
+			       page_to_phys(ctx->page), DMA_KUNIT_MMAP_SIZE, 0);
 }
 
 static struct dma_ops_mmap_ctx *dma_ops_mmap_setup(struct kunit *test)
@@ -147,92 +141,34 @@ static struct dma_ops_mmap_ctx *dma_ops_mmap_setup(struct kunit *test)
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->dev = dma_ops_test_device(test);
-	ctx->page = dma_ops_test_alloc_buf(test, 2);
-	/* Not a page multiple: the last page is still mappable. */
-	ctx->size = (DMA_OPS_TEST_PAGES - 1) * PAGE_SIZE + 100;
+	ctx->page = dma_ops_test_alloc_buf(test,
+					   order_base_2(DMA_KUNIT_MMAP_PAGES));
 	return ctx;
 }
-
-struct dma_ops_mmap_window {
-	unsigned long pgoff;
-	unsigned long nr_pages;
-};
-
-static const struct dma_ops_mmap_window dma_ops_mmap_ok[] = {
-	{ 0, DMA_OPS_TEST_PAGES },
-	{ 1, 2 },
-	{ DMA_OPS_TEST_PAGES - 1, 1 },
-};
-
-static void dma_ops_window_desc(const struct dma_ops_mmap_window *w,
-				char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "pgoff %lu, %lu pages",
-		 w->pgoff, w->nr_pages);
-}
-
-KUNIT_ARRAY_PARAM(dma_ops_mmap_ok, dma_ops_mmap_ok, dma_ops_window_desc);
 
 /* The window asked for is mapped, and user and kernel share the memory. */
 static void dma_ops_mmap_window(struct kunit *test)
 {
-	const struct dma_ops_mmap_window *w = test->param_value;
+	const struct dma_kunit_window *w = test->param_value;
 	struct dma_ops_mmap_ctx *ctx = dma_ops_mmap_setup(test);
 	struct dma_kunit_umap um;
-	u8 *kbuf, byte;
-	unsigned long i;
 
-	um = dma_kunit_mmap(test, dma_ops_mmap_fn, ctx, w->pgoff, w->nr_pages);
+	um = dma_kunit_mmap_window(test, dma_ops_mmap_fn, ctx, w);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(um.addr), "mmap: %ld",
 			       (long)um.addr);
-
-	kbuf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, kbuf);
-	for (i = 0; i < w->nr_pages; i++) {
-		unsigned long uaddr = um.addr + i * PAGE_SIZE;
-		u8 *kpage = page_address(ctx->page + w->pgoff + i);
-
-		KUNIT_ASSERT_EQ(test, copy_from_user(kbuf, (void __user *)uaddr,
-						     PAGE_SIZE), 0);
-		KUNIT_EXPECT_EQ(test, memcmp(kbuf, kpage, PAGE_SIZE), 0);
-
-		byte = 0xe0 + i;
-		KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr + 7,
-						   &byte, 1), 0);
-		KUNIT_EXPECT_EQ(test, kpage[7], byte);
-	}
+	dma_kunit_expect_user_view(test, um.addr,
+				   page_address(ctx->page + w->pgoff),
+				   w->nr_pages);
 }
-
-struct dma_ops_mmap_bad {
-	const char *what;
-	unsigned long pgoff;
-	unsigned long nr_pages;
-	bool force_pgoff;
-};
-
-static const struct dma_ops_mmap_bad dma_ops_mmap_bad[] = {
-	{ "pgoff at the end", DMA_OPS_TEST_PAGES, 1, false },
-	{ "pgoff past the end", DMA_OPS_TEST_PAGES + 5, 1, false },
-	{ "window past the end", DMA_OPS_TEST_PAGES - 1, 2, false },
-	{ "window longer than buffer", 0, DMA_OPS_TEST_PAGES + 1, false },
-	{ "huge pgoff", (ULONG_MAX >> PAGE_SHIFT) - 8, 1, false },
-	{ "pgoff + length wraps", ULONG_MAX - 1, 2, true },
-};
-
-KUNIT_ARRAY_PARAM_DESC(dma_ops_mmap_bad, dma_ops_mmap_bad, what);
 
 /* Windows that do not lie inside the buffer get -ENXIO and no mapping. */
 static void dma_ops_mmap_out_of_bounds(struct kunit *test)
 {
-	const struct dma_ops_mmap_bad *bad = test->param_value;
 	struct dma_ops_mmap_ctx *ctx = dma_ops_mmap_setup(test);
 	struct dma_kunit_umap um;
 
-	ctx->force_pgoff = bad->force_pgoff;
-	ctx->pgoff = bad->pgoff;
-	um = dma_kunit_mmap(test, dma_ops_mmap_fn, ctx,
-			    bad->force_pgoff ? 0 : bad->pgoff, bad->nr_pages);
-
+	um = dma_kunit_mmap_window(test, dma_ops_mmap_fn, ctx,
+				   test->param_value);
 	KUNIT_EXPECT_EQ(test, (long)um.addr, -ENXIO);
 }
 
@@ -417,9 +353,9 @@ static struct kunit_case dma_ops_helpers_cases[] = {
 	KUNIT_CASE_PARAM(dma_ops_get_sgtable_linear,
 			 dma_ops_sg_sizes_gen_params),
 	KUNIT_CASE(dma_ops_get_sgtable_remapped),
-	KUNIT_CASE_PARAM(dma_ops_mmap_window, dma_ops_mmap_ok_gen_params),
+	KUNIT_CASE_PARAM(dma_ops_mmap_window, dma_kunit_windows_in_gen_params),
 	KUNIT_CASE_PARAM(dma_ops_mmap_out_of_bounds,
-			 dma_ops_mmap_bad_gen_params),
+			 dma_kunit_windows_out_gen_params),
 	KUNIT_CASE_PARAM(dma_ops_alloc_pages_maps, dma_ops_dirs_gen_params),
 	KUNIT_CASE(dma_ops_alloc_pages_map_error),
 	KUNIT_CASE(dma_ops_free_pages_order),
