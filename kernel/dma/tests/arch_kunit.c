@@ -293,13 +293,6 @@ static bool dma_arch_saw(int nr, enum dma_arch_ev ev, phys_addr_t pa,
 	return false;
 }
 
-static struct device *dma_arch_device(struct kunit *test, bool coherent)
-{
-	struct dma_kunit_dev_opts opts = { .noncoherent = !coherent };
-
-	return dma_kunit_device(test, &opts);
-}
-
 static void dma_arch_free_page(void *page)
 {
 	__free_page(page);
@@ -343,7 +336,7 @@ static bool dma_arch_skip_sync(const struct dma_arch_param *p)
 static void dma_arch_map_page(struct kunit *test)
 {
 	const struct dma_arch_param *p = test->param_value;
-	struct device *dev = dma_arch_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, true);
 	struct page *page = dma_arch_page(test);
 	bool sync = !dma_arch_skip_sync(p);
 	bool inval = sync && p->dir != DMA_TO_DEVICE;
@@ -379,7 +372,7 @@ static void dma_arch_map_page(struct kunit *test)
 static void dma_arch_sync_range(struct kunit *test)
 {
 	const struct dma_arch_param *p = test->param_value;
-	struct device *dev = dma_arch_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, true);
 	struct page *page = dma_arch_page(test);
 	const size_t off = 256, len = 1024;
 	dma_addr_t dma;
@@ -420,7 +413,7 @@ static void dma_arch_sync_range(struct kunit *test)
 /* A coherent device gets no maintenance at all. */
 static void dma_arch_coherent_none(struct kunit *test)
 {
-	struct device *dev = dma_arch_device(test, true);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *page = dma_arch_page(test);
 	struct scatterlist sg;
 	int nr, mapped;
@@ -504,7 +497,7 @@ KUNIT_ARRAY_PARAM(dma_arch_sg_sizes, dma_arch_sg_sizes, dma_arch_sg_desc);
 static void dma_arch_map_sg(struct kunit *test)
 {
 	unsigned int n = *(const unsigned int *)test->param_value, i;
-	struct device *dev = dma_arch_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, true);
 	struct dma_arch_sg *s = dma_arch_sg_alloc(test, n);
 	int nr, mapped, map_barriers, unmap_barriers;
 
@@ -551,7 +544,7 @@ static void dma_arch_map_sg(struct kunit *test)
 static void dma_arch_sg_to_device_back(struct kunit *test)
 {
 	const unsigned int n = 16;
-	struct device *dev = dma_arch_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, true);
 	struct dma_arch_sg *s = dma_arch_sg_alloc(test, n);
 	int nr, mapped;
 
@@ -575,7 +568,7 @@ static void dma_arch_sg_to_device_back(struct kunit *test)
 static void dma_arch_sg_sync_length(struct kunit *test)
 {
 	const unsigned int n = 4;
-	struct device *dev = dma_arch_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, true);
 	struct dma_arch_sg *s = dma_arch_sg_alloc(test, n);
 	struct scatterlist *sg;
 	int nr, mapped;
@@ -643,7 +636,7 @@ static size_t dma_arch_unaligned_kmalloc_size(void)
  */
 static void dma_arch_bounce_order(struct kunit *test)
 {
-	struct device *dev = dma_arch_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, true);
 	size_t len = dma_arch_unaligned_kmalloc_size();
 	int nr, bounce, clean, inval;
 	dma_addr_t dma;
@@ -680,7 +673,7 @@ static void dma_arch_bounce_order(struct kunit *test)
 /* A remapped coherent buffer has its linear alias cleaned once, whole. */
 static void dma_arch_alloc_prep(struct kunit *test)
 {
-	struct device *dev = dma_arch_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, true);
 	const size_t size = 3 * PAGE_SIZE;
 	dma_addr_t dma;
 	void *vaddr;

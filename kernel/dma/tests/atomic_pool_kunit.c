@@ -43,14 +43,6 @@ static bool dma_pool_test_any(struct device *dev, phys_addr_t phys,
 	return true;
 }
 
-static struct device *dma_pool_test_device(struct kunit *test,
-					   bool noncoherent)
-{
-	struct dma_kunit_dev_opts opts = { .noncoherent = noncoherent };
-
-	return dma_kunit_device(test, &opts);
-}
-
 /* Buffers taken from the pools by a test, given back when it ends. */
 struct dma_pool_held {
 	struct device *dev;
@@ -150,7 +142,7 @@ KUNIT_ARRAY_PARAM(dma_pool_sizes, dma_pool_sizes, dma_pool_size_desc);
 static void dma_atomic_pool_alloc_zeroed(struct kunit *test)
 {
 	size_t size = *(const size_t *)test->param_value;
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *first, *again;
 	void *vaddr, *vaddr2;
 	bool dirty = false, freed = false;
@@ -228,7 +220,7 @@ static const void *dma_pool_remap_gen_params(const void *prev, char *desc)
 
 static void dma_atomic_pool_dma_alloc_atomic(struct kunit *test)
 {
-	dma_pool_check_alloc_atomic(test, dma_pool_test_device(test, true));
+	dma_pool_check_alloc_atomic(test, dma_kunit_simple_device(test, true));
 }
 
 /* Records what a pool lookup offered a device. */
@@ -277,7 +269,7 @@ static void dma_pool_need_zone(struct kunit *test, gfp_t zone)
 static void dma_atomic_pool_zone_choice(struct kunit *test)
 {
 	gfp_t zone = *(const gfp_t *)test->param_value;
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	unsigned long flags;
 	struct page *page;
 	void *vaddr;
@@ -315,7 +307,7 @@ static enum zone_type dma_pool_lowest_zone(void)
  */
 static void dma_atomic_pool_falls_back(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	unsigned long flags;
 	struct page *page;
 	void *vaddr;
@@ -349,7 +341,7 @@ static bool dma_pool_test_none(struct device *dev, phys_addr_t phys,
  */
 static void dma_atomic_pool_refused_memory_returns(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	unsigned long flags;
@@ -387,7 +379,7 @@ static void dma_atomic_pool_refused_memory_returns(struct kunit *test)
  */
 static void dma_atomic_pool_exhausted(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct page *quiet = NULL, *loud = NULL;
@@ -423,7 +415,7 @@ static void dma_atomic_pool_exhausted(struct kunit *test)
 /* No pool has a block that large: NULL, warned about unless told not to. */
 static void dma_atomic_pool_oversized(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	size_t huge = 2 * (PAGE_SIZE << MAX_PAGE_ORDER);
 	struct page *page;
@@ -443,7 +435,7 @@ static void dma_atomic_pool_oversized(struct kunit *test)
 /* Memory that no pool handed out is refused, whatever its kind. */
 static void dma_atomic_pool_free_foreign(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *page;
 	void *kbuf, *vbuf;
 
@@ -469,7 +461,7 @@ static void dma_atomic_pool_free_foreign(struct kunit *test)
  */
 static void dma_atomic_pool_refilled(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	unsigned long flags, deadline = jiffies + 10 * HZ;
 	unsigned int drained;
@@ -507,7 +499,7 @@ static void dma_pool_force_decrypted(struct kunit *test)
 /* The same for a device whose buffers must be decrypted. */
 static void dma_atomic_pool_decrypted_alloc_atomic(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 
 	dma_pool_force_decrypted(test);
 	dma_pool_check_alloc_atomic(test, dev);
@@ -524,7 +516,7 @@ static struct gen_pool *dma_pool_test_no_pool(gfp_t zone)
  */
 static void dma_atomic_pool_missing(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct page *page;
 	void *vaddr;
@@ -585,7 +577,7 @@ static size_t dma_pool_in_use(void)
  */
 static void dma_atomic_pool_free_by_page(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	size_t size = 4 * PAGE_SIZE, before, during, after;
 	unsigned long flags;
 	struct page *page;
@@ -616,7 +608,7 @@ static void dma_atomic_pool_free_by_page(struct kunit *test)
 static void dma_pool_check_free_pages(struct kunit *test, size_t size,
 				      bool still_decrypted)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	size_t before, during;
 	unsigned long flags;
 	struct page *page;
@@ -986,7 +978,7 @@ static int dma_pool_count_decrypt(struct page *page, unsigned int order)
  */
 static void dma_atomic_pool_no_inline_refill(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	unsigned long flags;
 	bool dry;
@@ -1184,7 +1176,8 @@ static struct dma_pool_worker *dma_pool_start_workers(struct kunit *test,
 	for (i = 0; i < nr; i++) {
 		struct dma_pool_worker *w = &workers[i];
 
-		w->dev = dma_pool_test_device(test, api == DMA_POOL_API_COHERENT);
+		w->dev = dma_kunit_simple_device(test,
+						 api == DMA_POOL_API_COHERENT);
 		w->api = api;
 		w->id = i;
 		init_completion(&w->done);
@@ -1401,7 +1394,7 @@ static void dma_pool_stats_files(struct kunit *test)
 static void dma_pool_stats_in_use(struct kunit *test)
 {
 	static const unsigned int pages[] = { 1, 3, 16 };
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	u64 before, peaks, want = 0;
 	unsigned int i;
@@ -1509,7 +1502,7 @@ static u64 dma_pool_episode(struct kunit *test, struct dma_pool_held *held,
 
 static void dma_pool_stats_failures(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct dma_pool_dry_run run = { };
@@ -1534,7 +1527,7 @@ static void dma_pool_stats_failures(struct kunit *test)
 /* The report of a request larger than any pool block says so. */
 static void dma_pool_stats_oversized_report(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	size_t huge = 2 * (PAGE_SIZE << MAX_PAGE_ORDER);
 	u64 before;
@@ -1568,7 +1561,7 @@ static struct page *dma_pool_stat_no_pages(gfp_t gfp, unsigned int order)
  */
 static void dma_pool_stats_refill(struct kunit *test)
 {
-	struct device *dev = dma_pool_test_device(test, false);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_pool_held *held = dma_pool_hold(test, dev);
 	u64 failures, expansions, size;
 	struct gen_pool *pool = NULL;

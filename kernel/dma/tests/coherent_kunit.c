@@ -141,13 +141,6 @@ struct dma_coh_pool {
 KUNIT_DEFINE_ACTION_WRAPPER(dma_coh_release_action,
 			    dma_release_coherent_memory, struct device *);
 
-static struct device *dma_coh_device(struct kunit *test)
-{
-	struct dma_kunit_dev_opts opts = { };
-
-	return dma_kunit_device(test, &opts);
-}
-
 static struct dma_coh_pool *dma_coh_pool(struct kunit *test,
 					 unsigned long nr_pages)
 {
@@ -160,7 +153,7 @@ static struct dma_coh_pool *dma_coh_pool(struct kunit *test,
 	dma_coh_need_region(test, nr_pages);
 	pool = kunit_kzalloc(test, sizeof(*pool), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pool);
-	pool->dev = dma_coh_device(test);
+	pool->dev = dma_kunit_simple_device(test, false);
 	err = dma_declare_coherent_memory(pool->dev, dma_coh_region.base,
 					  DMA_COH_DMA_BASE, size);
 	KUNIT_ASSERT_EQ(test, err, 0);
@@ -508,7 +501,7 @@ static void dma_coherent_foreign_address(struct kunit *test)
 /* Without a pool nothing is claimed; the caller uses other memory. */
 static void dma_coherent_no_pool(struct kunit *test)
 {
-	struct device *dev = dma_coh_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	dma_addr_t dma;
 	void *vaddr;
 	int ret = 12345;
@@ -608,7 +601,7 @@ static void dma_coherent_mmap_past_pool(struct kunit *test)
  */
 static void dma_coherent_declare_lifecycle(struct kunit *test)
 {
-	struct device *dev = dma_coh_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	phys_addr_t base = dma_coh_region.base;
 	const size_t size = 8 * PAGE_SIZE;
 	struct dma_coherent_mem *first;
@@ -656,7 +649,7 @@ static void dma_coherent_declare_lifecycle(struct kunit *test)
 /* Declarations that cannot work fail and leave the device without pool. */
 static void dma_coherent_declare_refused(struct kunit *test)
 {
-	struct device *dev = dma_coh_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	phys_addr_t base = dma_coh_region.base;
 	struct dma_kunit_log *log;
 	struct page *ram;
@@ -812,8 +805,8 @@ static void dma_coherent_dt_reach_warning(struct kunit *test)
 	static const char beyond[] = "reserved memory is beyond device's";
 	struct reserved_mem *rmem;
 	struct device_node *np = dma_coh_dt_node(test, &rmem);
-	struct device *full = dma_coh_device(test);
-	struct device *limited = dma_coh_device(test);
+	struct device *full = dma_kunit_simple_device(test, false);
+	struct device *limited = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 
 	dma_coh_dt_assign(test, full, np);
@@ -841,7 +834,7 @@ static void dma_coherent_dt_reach_unmapped(struct kunit *test)
 	static const char beyond[] = "reserved memory is beyond device's";
 	struct reserved_mem *rmem;
 	struct device_node *np = dma_coh_dt_node(test, &rmem);
-	struct device *dev = dma_coh_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *log;
 	int err;
 
@@ -866,7 +859,7 @@ static void dma_coherent_dt_dma_ranges(struct kunit *test)
 	const u64 shift = SZ_256M;
 	struct reserved_mem *rmem;
 	struct device_node *np = dma_coh_dt_node(test, &rmem);
-	struct device *dev = dma_coh_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	dma_addr_t dma;
 	void *vaddr;
 	int err;
@@ -1117,7 +1110,7 @@ static void dma_coherent_stats_dt_region(struct kunit *test)
 {
 	struct reserved_mem *rmem;
 	struct device_node *np = dma_coh_dt_node(test, &rmem);
-	struct device *dev = dma_coh_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	u64 before;
 	dma_addr_t dma;
 	void *vaddr;

@@ -318,14 +318,6 @@ static void dtest_expect_warned_once(struct kunit *test,
 
 /* Devices */
 
-/* A coherent device with 64-bit masks. */
-static struct device *dtest_plain_device(struct kunit *test)
-{
-	struct dma_kunit_dev_opts opts = { };
-
-	return dma_kunit_device(test, &opts);
-}
-
 /*
  * A device with the coherence and masks of @p.  Skips what this machine
  * cannot do: masks under the lowest zone that covers all RAM (24 and 30
@@ -375,18 +367,6 @@ static void dtest_set_map(struct kunit *test, struct device *dev,
 
 /* Memory */
 
-struct dtest_block {
-	struct page *page;
-	unsigned int order;
-};
-
-static void dtest_free_block(void *data)
-{
-	struct dtest_block *blk = data;
-
-	__free_pages(blk->page, blk->order);
-}
-
 /* The zone to allocate from to stay at or under the physical @limit. */
 static gfp_t dtest_zone_under(u64 limit)
 {
@@ -404,19 +384,15 @@ static gfp_t dtest_zone_under(u64 limit)
 static struct page *dtest_block(struct kunit *test, unsigned int order,
 				u64 limit)
 {
-	struct dtest_block *blk;
+	struct page *page;
 
-	blk = kunit_kzalloc(test, sizeof(*blk), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, blk);
-	blk->order = order;
-	blk->page = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-				dtest_zone_under(limit), order);
-	if (!blk->page)
+	page = dma_kunit_alloc_block(test, GFP_KERNEL | dtest_zone_under(limit),
+				     order);
+	if (!page)
 		kunit_skip(test, "no free block of order %u", order);
-	dma_kunit_defer(test, dtest_free_block, blk);
-	if (page_to_phys(blk->page) + (PAGE_SIZE << order) - 1 > limit)
+	if (page_to_phys(page) + (PAGE_SIZE << order) - 1 > limit)
 		kunit_skip(test, "no memory under %#llx", limit);
-	return blk->page;
+	return page;
 }
 
 /* The first page of a coherent buffer, remapped or not. */
@@ -700,7 +676,7 @@ static unsigned int dtest_bounce_room(struct kunit *test, struct device *dev)
 /* The required mask is 2^n - 1, and the smallest that covers all RAM. */
 static void dma_direct_required_mask_covers_ram(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	u64 last = phys_to_dma(dev, PFN_PHYS(max_pfn) - 1);
 	u64 mask = dma_direct_get_required_mask(dev);
 
@@ -724,7 +700,7 @@ static void dtest_need_dma64(struct kunit *test)
 /* The required mask is taken on the DMA side of a range map. */
 static void dma_direct_required_mask_offset(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	u64 dma_start = 1ULL << 36;
 	u64 last = dma_start + PFN_PHYS(max_pfn) - 1;
 
@@ -742,7 +718,7 @@ static void dma_direct_required_mask_offset(struct kunit *test)
  */
 static void dma_direct_required_mask_last_byte(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	u64 ram = PFN_PHYS(max_pfn);
 	u64 dma_start = (1ULL << 40) - ram + PAGE_SIZE / 2;
 
@@ -760,7 +736,7 @@ static void dma_direct_required_mask_last_byte(struct kunit *test)
  */
 static void dma_direct_supported_masks(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	u64 lowest = PFN_PHYS(max_pfn) - 1;
 	unsigned int bits;
 
@@ -790,7 +766,7 @@ static void dma_direct_supported_masks(struct kunit *test)
 /* On x86_64 the line is at ZONE_DMA, the first 16 MiB. */
 static void dma_direct_supported_x86(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 
 	if (!IS_ENABLED(CONFIG_X86_64))
 		kunit_skip(test, "x86_64 only");
@@ -809,7 +785,7 @@ static void dma_direct_supported_x86(struct kunit *test)
 static void dma_direct_coherent_ok_limits(struct kunit *test)
 {
 	const struct dtest_param *p = test->param_value;
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	u64 limit = DMA_BIT_MASK(p->bits);
 	u64 low = DMA_BIT_MASK(20);
 
@@ -952,7 +928,7 @@ static void dtest_check_window_edges(struct kunit *test,
 /* Every window translates at its ends, and nothing just outside them. */
 static void dma_direct_range_map_translation(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	unsigned int i;
 
 	dtest_set_map(test, dev, dtest_windows, ARRAY_SIZE(dtest_windows));
@@ -968,7 +944,7 @@ static void dma_direct_range_map_translation(struct kunit *test)
  */
 static void dma_direct_range_map_reach(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	const struct bus_dma_region *high = &dtest_windows[1];
 	phys_addr_t hole = 0x50000000;
 	dma_addr_t high_dma;
@@ -998,7 +974,7 @@ static void dma_direct_range_map_reach(struct kunit *test)
 /* The DMA span of a map, whatever the order of its windows. */
 static void dma_direct_range_map_span(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	const struct bus_dma_region *high = &dtest_windows[1];
 	dma_addr_t high_last = high->dma_start + high->size - 1;
 
@@ -1016,7 +992,7 @@ static void dma_direct_range_map_span(struct kunit *test)
 /* A single offset makes a one-window map that translates both ways. */
 static void dma_direct_set_offset_window(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	const struct bus_dma_region w = {
 		.cpu_start = 0x40000000, .dma_start = 0, .size = 0x40000000,
 	};
@@ -1034,7 +1010,7 @@ static void dma_direct_set_offset_window(struct kunit *test)
 /* No map for a zero offset, and an existing map is never replaced. */
 static void dma_direct_set_offset_refusals(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	const struct bus_dma_region *map;
 
 	KUNIT_EXPECT_EQ(test, dma_direct_set_offset(dev, 0x1000000, 0x1000000,
@@ -1128,7 +1104,7 @@ static void dtest_set_ram_map(struct kunit *test, struct device *dev,
 /* Without a range map, all RAM is mapped one to one. */
 static void dma_direct_all_ram_mapped_no_map(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 
 	KUNIT_EXPECT_TRUE(test, dma_direct_all_ram_mapped(dev));
 	KUNIT_EXPECT_FALSE(test, dma_addressing_limited(dev));
@@ -1137,7 +1113,7 @@ static void dma_direct_all_ram_mapped_no_map(struct kunit *test)
 /* One window over all of RAM, or several that leave out only non-RAM. */
 static void dma_direct_all_ram_mapped_covered(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	const struct bus_dma_region all = {
 		.cpu_start = 0,
 		.dma_start = IS_ENABLED(CONFIG_ARCH_DMA_ADDR_T_64BIT) ?
@@ -1156,7 +1132,7 @@ static void dma_direct_all_ram_mapped_covered(struct kunit *test)
 /* A page of RAM left out anywhere makes the device addressing-limited. */
 static void dma_direct_all_ram_mapped_hole(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_ram *ram = dtest_ram_windows(test);
 	struct bus_dma_region *last = &ram->win[ram->nr - 1];
 
@@ -1295,7 +1271,7 @@ static void dma_direct_alloc_cma_unreachable(struct kunit *test)
 {
 	struct dtest_param narrow = { .bits = 32 };
 	struct device *dev = dtest_device(test, &narrow);
-	struct device *wide = dtest_plain_device(test);
+	struct device *wide = dma_kunit_simple_device(test, false);
 	struct cma *cma = dev_get_cma_area(dev);
 	struct dtest_coherent *buf;
 	dma_addr_t first;
@@ -1375,7 +1351,7 @@ static void dma_direct_alloc_zone_retry(struct kunit *test)
 	unsigned long before[MAX_NR_ZONES], held[MAX_NR_ZONES];
 	unsigned long after[MAX_NR_ZONES];
 	unsigned long pages = DTEST_ZONE_SIZE >> PAGE_SHIFT;
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	phys_addr_t normal = dtest_normal_above_4g();
 	int tries, zone = ZONE_NORMAL;
 	dma_addr_t dma;
@@ -1840,7 +1816,7 @@ dtest_limited(struct kunit *test, const struct dtest_limit_kind *k)
 
 	l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, l);
-	l->dev = dtest_plain_device(test);
+	l->dev = dma_kunit_simple_device(test, false);
 	if (k->bits)
 		dtest_limit_by_mask(test, l, k);
 	else
@@ -2124,7 +2100,7 @@ static void dtest_expect_map_sg_refused(struct kunit *test,
 static void dma_direct_map_sgtable_unreachable(struct kunit *test)
 {
 	struct dtest_limited *l = dtest_limited(test, test->param_value);
-	struct device *plain = dtest_plain_device(test);
+	struct device *plain = dma_kunit_simple_device(test, false);
 	struct sg_table *sgt = dtest_sgtable(test, 2);
 	bool forced = is_swiotlb_force_bounce(l->dev);
 	struct dma_kunit_log *watch = dtest_watch(test);
@@ -2157,7 +2133,7 @@ static void dma_direct_map_sgtable_unreachable(struct kunit *test)
 static void dma_direct_map_resource_limit(struct kunit *test)
 {
 	const struct dtest_param *p = test->param_value;
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *watch;
 	phys_addr_t phys;
 	dma_addr_t dma;
@@ -2293,7 +2269,7 @@ static void dma_direct_map_over_max_size(struct kunit *test)
 {
 	const struct dtest_param *p = test->param_value;
 	struct device *dev = dtest_device(test, p);
-	struct device *plain = dtest_plain_device(test);
+	struct device *plain = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *watch;
 	struct dtest_mapping *map;
 	unsigned int room;
@@ -2523,7 +2499,7 @@ static void dma_direct_offset_outside(struct kunit *test)
 /* A device without a streaming mask gets a warning and no mapping. */
 static void dma_direct_no_dma_mask(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *page = dtest_block(test, 0, U64_MAX);
 	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
 	struct sg_table *sgt = dtest_sgtable(test, 1);
@@ -2549,7 +2525,7 @@ static void dma_direct_no_dma_mask(struct kunit *test)
 /* __GFP_COMP cannot be honoured: a warning and no buffer. */
 static void dma_direct_alloc_gfp_comp(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
 	dma_addr_t dma;
 	void *cpu;
@@ -2573,7 +2549,7 @@ static void dma_direct_alloc_gfp_comp(struct kunit *test)
  */
 static void dma_direct_alloc_no_warn(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
 	unsigned int warned;
 	dma_addr_t dma;
@@ -2599,7 +2575,7 @@ static void dma_direct_alloc_no_warn(struct kunit *test)
  */
 static void dma_direct_free_irqs_disabled(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_coherent *buf = dtest_alloc(test, dev, PAGE_SIZE, 0);
 	struct page *page = dtest_dma_page(dev, buf->dma);
 	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
@@ -2622,7 +2598,7 @@ static void dma_direct_free_irqs_disabled(struct kunit *test)
  */
 static void dma_direct_swiotlb_exhaustion(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_kunit_log *watch;
 	struct dtest_burst *burst;
 	unsigned int cap, nr;
@@ -2796,7 +2772,7 @@ static void dtest_expect_decrypt_leak(struct kunit *test, struct device *dev,
  */
 static void dma_direct_decrypt_coherent(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_crypt *log;
 	size_t size = DTEST_CRYPT_SIZE;
 	struct dtest_coherent *buf;
@@ -2815,7 +2791,7 @@ static void dma_direct_decrypt_coherent(struct kunit *test)
 /* The same for dma_alloc_pages() and dma_free_pages(). */
 static void dma_direct_decrypt_pages(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	struct page *page;
@@ -2835,7 +2811,7 @@ static void dma_direct_decrypt_pages(struct kunit *test)
  */
 static void dma_direct_decrypt_fail_coherent(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	dma_addr_t dma;
@@ -2850,7 +2826,7 @@ static void dma_direct_decrypt_fail_coherent(struct kunit *test)
 /* The same for dma_alloc_pages(). */
 static void dma_direct_decrypt_fail_pages(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	dma_addr_t dma;
@@ -2867,7 +2843,7 @@ static void dma_direct_decrypt_fail_pages(struct kunit *test)
  */
 static void dma_direct_encrypt_fail_coherent(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	struct dtest_coherent *buf = dtest_alloc(test, dev, size, 0);
@@ -2884,7 +2860,7 @@ static void dma_direct_encrypt_fail_coherent(struct kunit *test)
 /* The same for dma_free_pages(). */
 static void dma_direct_encrypt_fail_pages(struct kunit *test)
 {
-	struct device *dev = dtest_plain_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
 	struct page *page;

@@ -67,6 +67,61 @@ struct device *dma_kunit_device(struct kunit *test,
 }
 
 /**
+ * dma_kunit_simple_device() - register a device with 64-bit masks
+ * @test: the running test; the device is unregistered when it ends
+ * @noncoherent: the device does not snoop CPU caches (where it can be so)
+ *
+ * Context: process context.
+ * Return: the device; the test is aborted if it cannot be set up.
+ */
+struct device *dma_kunit_simple_device(struct kunit *test, bool noncoherent)
+{
+	struct dma_kunit_dev_opts opts = { .noncoherent = noncoherent };
+
+	return dma_kunit_device(test, &opts);
+}
+
+struct dma_kunit_block {
+	struct page *page;
+	unsigned int order;
+};
+
+static void dma_kunit_free_block(void *data)
+{
+	struct dma_kunit_block *blk = data;
+
+	__free_pages(blk->page, blk->order);
+}
+
+/**
+ * dma_kunit_alloc_block() - pages given back when the test ends
+ * @test: the running test
+ * @gfp: how to allocate them; __GFP_NOWARN is added
+ * @order: the block holds 2^@order pages
+ *
+ * Unlike the other fixtures, this does not abort the test when there is
+ * no such block: only the caller knows whether that is a failure, or a
+ * condition of this machine (a block of a high order, a small zone).
+ *
+ * Context: process context.
+ * Return: the first page of the block, or NULL.
+ */
+struct page *dma_kunit_alloc_block(struct kunit *test, gfp_t gfp,
+				   unsigned int order)
+{
+	struct dma_kunit_block *blk;
+
+	blk = kunit_kzalloc(test, sizeof(*blk), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, blk);
+	blk->page = alloc_pages(gfp | __GFP_NOWARN, order);
+	if (!blk->page)
+		return NULL;
+	blk->order = order;
+	dma_kunit_defer(test, dma_kunit_free_block, blk);
+	return blk->page;
+}
+
+/**
  * dma_kunit_cma_highmem() - whether @dev allocates from CMA in highmem
  * @dev: the device
  *

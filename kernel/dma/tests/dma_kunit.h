@@ -49,6 +49,9 @@ static inline bool dma_kunit_has_noncoherent(void)
 
 struct device *dma_kunit_device(struct kunit *test,
 				const struct dma_kunit_dev_opts *opts);
+struct device *dma_kunit_simple_device(struct kunit *test, bool noncoherent);
+struct page *dma_kunit_alloc_block(struct kunit *test, gfp_t gfp,
+				   unsigned int order);
 bool dma_kunit_cma_highmem(struct device *dev);
 
 /**

@@ -23,42 +23,17 @@
 
 #define DMA_OPS_TEST_PAGES	4
 
-struct dma_ops_test_buf {
-	struct page *page;
-	unsigned int order;
-};
-
-static void dma_ops_test_free_buf(void *data)
-{
-	struct dma_ops_test_buf *buf = data;
-
-	__free_pages(buf->page, buf->order);
-}
-
 /* A physically contiguous buffer, each page filled with its own byte. */
 static struct page *dma_ops_test_alloc_buf(struct kunit *test,
 					   unsigned int order)
 {
-	struct dma_ops_test_buf *buf;
+	struct page *page = dma_kunit_alloc_block(test, GFP_KERNEL, order);
 	unsigned long i;
 
-	buf = kunit_kzalloc(test, sizeof(*buf), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	buf->order = order;
-	buf->page = alloc_pages(GFP_KERNEL, order);
-	KUNIT_ASSERT_NOT_NULL(test, buf->page);
-	dma_kunit_defer(test, dma_ops_test_free_buf, buf);
-
+	KUNIT_ASSERT_NOT_NULL(test, page);
 	for (i = 0; i < (1UL << order); i++)
-		memset(page_address(buf->page + i), 0x10 + i, PAGE_SIZE);
-	return buf->page;
-}
-
-static struct device *dma_ops_test_device(struct kunit *test)
-{
-	struct dma_kunit_dev_opts opts = { };
-
-	return dma_kunit_device(test, &opts);
+		memset(page_address(page + i), 0x10 + i, PAGE_SIZE);
+	return page;
 }
 
 static const size_t dma_ops_sg_sizes[] = {
@@ -88,7 +63,7 @@ static void dma_ops_check_one_entry(struct kunit *test, struct sg_table *sgt,
 static void dma_ops_get_sgtable_linear(struct kunit *test)
 {
 	size_t size = *(const size_t *)test->param_value;
-	struct device *dev = dma_ops_test_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *page = dma_ops_test_alloc_buf(test, 2);
 	struct sg_table sgt;
 	int err;
@@ -103,7 +78,7 @@ static void dma_ops_get_sgtable_linear(struct kunit *test)
 /* A buffer seen through a vmalloc-space alias resolves to its pages. */
 static void dma_ops_get_sgtable_remapped(struct kunit *test)
 {
-	struct device *dev = dma_ops_test_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *page = dma_ops_test_alloc_buf(test, 2);
 	size_t size = DMA_OPS_TEST_PAGES * PAGE_SIZE;
 	struct sg_table sgt;
@@ -140,7 +115,7 @@ static struct dma_ops_mmap_ctx *dma_ops_mmap_setup(struct kunit *test)
 
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	ctx->dev = dma_ops_test_device(test);
+	ctx->dev = dma_kunit_simple_device(test, false);
 	ctx->page = dma_ops_test_alloc_buf(test,
 					   order_base_2(DMA_KUNIT_MMAP_PAGES));
 	return ctx;
@@ -237,7 +212,7 @@ KUNIT_DEFINE_ACTION_WRAPPER(dma_ops_put_page, put_page, struct page *);
 static struct device *dma_ops_rec_device(struct kunit *test,
 					 struct dma_ops_record **recp)
 {
-	struct device *dev = dma_ops_test_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct dma_ops_record *rec;
 
 	if (!IS_ENABLED(CONFIG_ARCH_HAS_DMA_OPS))
@@ -379,7 +354,7 @@ static int dma_ops_sgt_enomem(struct sg_table *sgt)
 /* The table allocation failing is reported. */
 static void dma_ops_get_sgtable_nomem(struct kunit *test)
 {
-	struct device *dev = dma_ops_test_device(test);
+	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *page = dma_ops_test_alloc_buf(test, 0);
 	struct sg_table sgt;
 	int err;

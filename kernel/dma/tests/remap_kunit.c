@@ -117,18 +117,6 @@ static void dma_remap_pages_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, find_vm_area(vaddr));
 }
 
-struct dma_remap_block {
-	struct page *page;
-	unsigned int order;
-};
-
-static void dma_remap_release_block(void *data)
-{
-	struct dma_remap_block *blk = data;
-
-	__free_pages(blk->page, blk->order);
-}
-
 static const unsigned int dma_remap_orders[] = { 0, 1, 4, MAX_PAGE_ORDER };
 
 static void dma_remap_order_desc(const unsigned int *order, char *desc)
@@ -142,19 +130,13 @@ static void dma_remap_contiguous_roundtrip(struct kunit *test)
 {
 	unsigned int order = *(const unsigned int *)test->param_value;
 	unsigned long nr = 1UL << order, i;
-	struct dma_remap_block *blk;
 	struct page **pages;
 	struct page *block;
 	u8 *vaddr;
 
-	blk = kunit_kzalloc(test, sizeof(*blk), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, blk);
-	block = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+	block = dma_kunit_alloc_block(test, GFP_KERNEL, order);
 	if (!block)
 		kunit_skip(test, "no free block of order %u", order);
-	blk->page = block;
-	blk->order = order;
-	dma_kunit_defer(test, dma_remap_release_block, blk);
 
 	pages = kunit_kmalloc_array(test, nr, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
