@@ -149,6 +149,7 @@ struct dtest_param {
 #define DTEST_AX_COH	BIT(5)	/* coherent and non-coherent devices */
 #define DTEST_AX_SKIP	BIT(6)	/* without and with DMA_ATTR_SKIP_CPU_SYNC */
 #define DTEST_AX_WC	BIT(7)	/* without and with DMA_ATTR_WRITE_COMBINE */
+#define DTEST_AX_ABOVE	BIT(8)	/* also a 32-bit device, its buffer above 4 GiB */
 
 #define DTEST_AX_DIRS	(DTEST_AX_DIR | DTEST_AX_TX | DTEST_AX_RX)
 #define DTEST_AX_MASKS	(DTEST_AX_MASK | DTEST_AX_NARROW)
@@ -210,8 +211,9 @@ static bool dtest_param_at(unsigned int i, unsigned int axes,
 	    ((axes & DTEST_AX_TX) && !dtest_is_tx(p->dir)) ||
 	    ((axes & DTEST_AX_RX) && !dtest_is_rx(p->dir)))
 		return false;
-	if ((bits && !(axes & DTEST_AX_MASKS)) ||
-	    ((axes & DTEST_AX_NARROW) && p->bits == 64))
+	if ((bits && !(axes & (DTEST_AX_MASKS | DTEST_AX_ABOVE))) ||
+	    ((axes & DTEST_AX_NARROW) && p->bits == 64) ||
+	    ((axes & DTEST_AX_ABOVE) && p->bits != 64 && p->bits != 32))
 		return false;
 	if (p->noncoherent &&
 	    (!(axes & DTEST_AX_COH) || !dma_kunit_has_noncoherent()))
@@ -240,6 +242,12 @@ static void dtest_param_desc(const struct dtest_param *p,
 		n += scnprintf(desc + n, KUNIT_PARAM_DESC_SIZE - n, "%s%s",
 			       sep,
 			       p->noncoherent ? "non-coherent" : "coherent");
+		sep = ", ";
+	}
+	if (axes & DTEST_AX_ABOVE) {
+		n += scnprintf(desc + n, KUNIT_PARAM_DESC_SIZE - n, "%s%s",
+			       sep, p->bits == 64 ? "buffer in reach" :
+			       "32-bit device, buffer above 4 GiB");
 		sep = ", ";
 	}
 	if (axes & DTEST_AX_ATTRS)
@@ -281,6 +289,10 @@ DTEST_PARAMS(dtest_narrow_coh, DTEST_AX_NARROW | DTEST_AX_COH)
 DTEST_PARAMS(dtest_dir_coh, DTEST_AX_DIR | DTEST_AX_COH)
 DTEST_PARAMS(dtest_tx_coh, DTEST_AX_TX | DTEST_AX_COH)
 DTEST_PARAMS(dtest_rx_coh, DTEST_AX_RX | DTEST_AX_COH)
+DTEST_PARAMS(dtest_coh_above, DTEST_AX_COH | DTEST_AX_ABOVE)
+DTEST_PARAMS(dtest_dir_coh_above, DTEST_AX_DIR | DTEST_AX_COH | DTEST_AX_ABOVE)
+DTEST_PARAMS(dtest_tx_coh_above, DTEST_AX_TX | DTEST_AX_COH | DTEST_AX_ABOVE)
+DTEST_PARAMS(dtest_rx_coh_above, DTEST_AX_RX | DTEST_AX_COH | DTEST_AX_ABOVE)
 DTEST_PARAMS(dtest_dir_mask_coh, DTEST_AX_DIR | DTEST_AX_MASK | DTEST_AX_COH)
 DTEST_PARAMS(dtest_dir_mask_coh_skip,
 	     DTEST_AX_DIR | DTEST_AX_MASK | DTEST_AX_COH | DTEST_AX_SKIP)
@@ -522,6 +534,29 @@ static void dtest_unmap(struct kunit *test,
 {
 	kunit_remove_action(test, dtest_unmap_left, map);
 	dma_unmap_page_attrs(map->dev, map->dma, map->size, map->dir, attrs);
+}
+
+/*
+ * 2^@order pages wholly above @limit, freed when the test ends.  The page
+ * allocator hands out its highest zone first; blocks under @limit are held
+ * until the end, so that none is offered twice.  Skips the test if RAM
+ * does not reach above @limit.
+ */
+static struct page *dtest_block_above(struct kunit *test, unsigned int order,
+				      u64 limit)
+{
+	unsigned int tries;
+	struct page *page;
+
+	if (PFN_PHYS(max_pfn) - 1 <= limit)
+		kunit_skip(test, "no RAM above %#llx", limit);
+	for (tries = 0; tries < 8; tries++) {
+		page = dma_kunit_alloc_block(test, GFP_KERNEL, order);
+		if (page && page_to_phys(page) > limit)
+			return page;
+	}
+	kunit_skip(test, "no free block above %#llx", limit);
+	return NULL;
 }
 
 /* The memory the device reaches at @dma: a bounce slot or the buffer. */
@@ -1531,7 +1566,10 @@ dtest_stream_map(struct kunit *test, const struct dtest_param *p)
 	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	s->dev = dtest_device(test, p);
-	page = dtest_block(test, 2, dtest_stream_limit(s->dev));
+	if (p->bits == 64)
+		page = dtest_block(test, 2, dtest_stream_limit(s->dev));
+	else
+		page = dtest_block_above(test, 2, dtest_stream_limit(s->dev));
 	s->cpu = page_address(page) + DTEST_BUF_OFFSET;
 	s->size = DTEST_BUF_SIZE;
 	s->seed = dtest_new_seed();
@@ -1542,7 +1580,8 @@ dtest_stream_map(struct kunit *test, const struct dtest_param *p)
 	KUNIT_ASSERT_NE(test, s->map->dma, DMA_MAPPING_ERROR);
 	s->view = dtest_device_view(s->dev, s->map->dma);
 	s->bounced = dtest_bounced(s->dev, s->map->dma);
-	if (is_swiotlb_force_bounce(s->dev))
+	/* Forced, or for a buffer out of the device's reach. */
+	if (is_swiotlb_force_bounce(s->dev) || p->bits != 64)
 		KUNIT_EXPECT_TRUE(test, s->bounced);
 	return s;
 }
@@ -2966,19 +3005,20 @@ static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE_PARAM(dma_direct_map_placement,
 			 dtest_dir_mask_coh_skip_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_copies_in,
-			 dtest_dir_coh_gen_params),
+			 dtest_dir_coh_above_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_sync_for_device,
-			 dtest_tx_coh_gen_params),
-	KUNIT_CASE_PARAM(dma_direct_sync_for_cpu, dtest_rx_coh_gen_params),
+			 dtest_tx_coh_above_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_sync_for_cpu,
+			 dtest_rx_coh_above_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_unmap_copies_back,
-			 dtest_rx_coh_gen_params),
+			 dtest_rx_coh_above_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_to_device_no_copy_back,
-			 dtest_coh_gen_params),
+			 dtest_coh_above_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_partial_device_write,
-			 dtest_rx_coh_gen_params),
-	KUNIT_CASE_PARAM(dma_direct_sync_range, dtest_dir_coh_gen_params),
+			 dtest_rx_coh_above_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_sync_range, dtest_dir_coh_above_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_unmap_skip_cpu_sync,
-			 dtest_rx_coh_gen_params),
+			 dtest_rx_coh_above_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_single_kmalloc,
 			 dtest_dir_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_above_limit,
