@@ -2058,6 +2058,41 @@ static unsigned int dtest_sg_to_device(struct kunit *test, struct device *dev,
 }
 
 /*
+ * Map the entries of dtest_sg_layout in the 8 pages at @base for @dev:
+ * each is placed where @dev reaches, and data goes both ways through
+ * syncs and unmap as @dir allows.
+ */
+static void dtest_sg_roundtrip(struct kunit *test, struct device *dev,
+			       struct page *base, enum dma_data_direction dir)
+{
+	u64 limit = dtest_stream_limit(dev);
+	unsigned int seed = dtest_new_seed();
+	struct dtest_sg_mapping *m;
+	struct sg_table *sgt;
+
+	dtest_fill(page_address(base), 8 * PAGE_SIZE, seed, 0);
+	sgt = dtest_sg_laid_out(test, base);
+
+	sgt->nents = dma_map_sg(dev, sgt->sgl, sgt->orig_nents, dir);
+	KUNIT_ASSERT_EQ(test, sgt->nents, ARRAY_SIZE(dtest_sg_layout));
+	m = dtest_track_sg(test, dev, sgt, dir);
+	dtest_sg_expect_placed(test, dev, sgt, limit);
+	dtest_sg_expect_device(test, dev, sgt, base, seed, "after map");
+
+	if (dtest_is_rx(dir))
+		seed = dtest_sg_from_device(test, dev, sgt, base, dir);
+	if (dtest_is_tx(dir))
+		seed = dtest_sg_to_device(test, dev, sgt, base, dir);
+	if (dtest_is_rx(dir)) {
+		seed = dtest_new_seed();
+		dtest_sg_device_fill(dev, sgt, base, seed);
+	}
+	kunit_remove_action(test, dtest_unmap_sg_left, m);
+	dma_unmap_sg(dev, sgt->sgl, sgt->orig_nents, dir);
+	dtest_sg_expect_cpu(test, sgt, base, seed, "after unmap");
+}
+
+/*
  * dma_map_sg() maps every entry under the mask, and data crosses in the
  * mapping's directions at map, at the syncs and at unmap.
  */
@@ -2067,33 +2102,32 @@ static void dma_direct_map_sg_roundtrip(struct kunit *test)
 	struct device *dev = dtest_device(test, p);
 	u64 limit = dtest_stream_limit(dev);
 	struct page *base = dtest_block(test, 3, limit);
-	unsigned int seed = dtest_new_seed();
-	struct dtest_sg_mapping *m;
-	struct sg_table *sgt;
 
 	if (is_swiotlb_force_bounce(dev) &&
 	    dtest_pool_reach(test, dev, limit) != DTEST_POOL_BELOW)
 		kunit_skip(test, "the bounce pool is out of reach");
-	dtest_fill(page_address(base), 8 * PAGE_SIZE, seed, 0);
-	sgt = dtest_sg_laid_out(test, base);
+	dtest_sg_roundtrip(test, dev, base, p->dir);
+}
 
-	sgt->nents = dma_map_sg(dev, sgt->sgl, sgt->orig_nents, p->dir);
-	KUNIT_ASSERT_EQ(test, sgt->nents, ARRAY_SIZE(dtest_sg_layout));
-	m = dtest_track_sg(test, dev, sgt, p->dir);
-	dtest_sg_expect_placed(test, dev, sgt, limit);
-	dtest_sg_expect_device(test, dev, sgt, base, seed, "after map");
+/*
+ * A scatterlist whose pages lie above a 32-bit device's mask is bounced
+ * under it, without swiotlb=force, and makes the same round trip.
+ */
+static void dma_direct_map_sg_above(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct dtest_param narrow = *p;
+	struct device *dev;
+	struct page *base;
+	u64 limit;
 
-	if (dtest_is_rx(p->dir))
-		seed = dtest_sg_from_device(test, dev, sgt, base, p->dir);
-	if (dtest_is_tx(p->dir))
-		seed = dtest_sg_to_device(test, dev, sgt, base, p->dir);
-	if (dtest_is_rx(p->dir)) {
-		seed = dtest_new_seed();
-		dtest_sg_device_fill(dev, sgt, base, seed);
-	}
-	kunit_remove_action(test, dtest_unmap_sg_left, m);
-	dma_unmap_sg(dev, sgt->sgl, sgt->orig_nents, p->dir);
-	dtest_sg_expect_cpu(test, sgt, base, seed, "after unmap");
+	narrow.bits = 32;
+	dev = dtest_device(test, &narrow);
+	limit = dtest_stream_limit(dev);
+	base = dtest_block_above(test, 3, limit);
+	if (dtest_pool_reach(test, dev, limit) != DTEST_POOL_BELOW)
+		kunit_skip(test, "the bounce pool is out of reach");
+	dtest_sg_roundtrip(test, dev, base, p->dir);
 }
 
 /* dma_map_sgtable() of @sgt gave @ret; was that right for @reach? */
@@ -3025,6 +3059,7 @@ static struct kunit_case dma_direct_cases[] = {
 			 dtest_limit_kinds_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_sg_roundtrip,
 			 dtest_dir_mask_coh_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_map_sg_above, dtest_dir_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_sgtable_unreachable,
 			 dtest_limit_kinds_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_resource_limit,
