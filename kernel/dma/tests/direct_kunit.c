@@ -282,6 +282,7 @@ static const void *name##_gen_params(const void *prev, char *desc)	\
 }
 
 DTEST_PARAMS(dtest_coh, DTEST_AX_COH)
+DTEST_PARAMS(dtest_coh_wc, DTEST_AX_COH | DTEST_AX_WC)
 DTEST_PARAMS(dtest_mask, DTEST_AX_MASK)
 DTEST_PARAMS(dtest_mask_coh, DTEST_AX_MASK | DTEST_AX_COH)
 DTEST_PARAMS(dtest_mask_coh_wc, DTEST_AX_MASK | DTEST_AX_COH | DTEST_AX_WC)
@@ -1800,6 +1801,65 @@ static void dma_direct_map_single_kmalloc(struct kunit *test)
 	dtest_expect_fill(test, buf, size, seed, 0, "CPU side after unmap");
 }
 
+/* Bounces of a device with a min_align_mask, at offsets and sizes. */
+static const unsigned int dtest_min_align_masks[] = { SZ_2K - 1, SZ_4K - 1 };
+static const size_t dtest_min_align_offsets[] = { 0, 0x234, 0x9f8 };
+static const size_t dtest_min_align_sizes[] = { 100, 3 * PAGE_SIZE + 5 };
+
+static void dtest_expect_min_align(struct kunit *test, struct device *dev,
+				   struct page *page, unsigned int mask)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(dtest_min_align_offsets); i++) {
+		for (j = 0; j < ARRAY_SIZE(dtest_min_align_sizes); j++) {
+			size_t off = dtest_min_align_offsets[i];
+			size_t size = dtest_min_align_sizes[j];
+			unsigned int seed = dtest_new_seed();
+			struct dtest_mapping *map;
+
+			dtest_fill(page_address(page) + off, size, seed, 0);
+			map = dtest_map(test, dev, page, off, size,
+					DMA_TO_DEVICE, 0);
+			KUNIT_ASSERT_NE(test, map->dma, DMA_MAPPING_ERROR);
+			KUNIT_EXPECT_TRUE(test, dtest_bounced(dev, map->dma));
+			KUNIT_EXPECT_EQ_MSG(test, map->dma & mask,
+					    (page_to_phys(page) + off) & mask,
+					    "offset %#zx, size %zu", off, size);
+			dtest_expect_fill(test, dtest_device_view(dev, map->dma),
+					  size, seed, 0, "device side");
+			dtest_unmap(test, map, 0);
+		}
+	}
+}
+
+/*
+ * Devices that index their buffers by the low bits of the DMA address
+ * (NVMe: min_align_mask) find the same low bits in a bounce slot as in the
+ * buffer, whatever its offset and size; the data goes through unchanged.
+ */
+static void dma_direct_bounce_min_align(struct kunit *test)
+{
+	struct device *dev = dma_kunit_simple_device(test, false);
+	u64 limit = U64_MAX;
+	struct page *page;
+	unsigned int i;
+
+	/* Bounced by force, or because the buffer is out of reach. */
+	if (!is_swiotlb_force_bounce(dev)) {
+		limit = DMA_BIT_MASK(32);
+		KUNIT_ASSERT_EQ(test, dma_set_mask(dev, limit), 0);
+	}
+	page = limit == U64_MAX ? dtest_block(test, 2, limit) :
+				  dtest_block_above(test, 2, limit);
+	for (i = 0; i < ARRAY_SIZE(dtest_min_align_masks); i++) {
+		unsigned int mask = dtest_min_align_masks[i];
+
+		dma_set_min_align_mask(dev, mask);
+		dtest_expect_min_align(test, dev, page, mask);
+	}
+}
+
 /* A page out of reach of the device */
 
 struct dtest_limit_kind {
@@ -2330,6 +2390,145 @@ static void dma_direct_can_mmap_query(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_can_mmap(dev),
 			!p->noncoherent ||
 			IS_ENABLED(CONFIG_DMA_NONCOHERENT_MMAP));
+}
+
+/* Page protections of remapped and user-mapped coherent buffers */
+
+/* The kernel PTE that maps @addr with a page of its own, or NULL. */
+static pte_t *dtest_kernel_pte(unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset_k(addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (pgd_none(pgdp_get(pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(p4dp_get(p4d)) || p4d_leaf(p4dp_get(p4d)))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(pudp_get(pud)) || pud_leaf(pudp_get(pud)))
+		return NULL;
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(pmdp_get(pmd)) || pmd_leaf(pmdp_get(pmd)))
+		return NULL;
+	return pte_offset_kernel(pmd, addr);
+}
+
+static const struct dtest_param dtest_remap_params[] = {
+	{ .bits = 64, .noncoherent = true },
+	{ .bits = 64, .noncoherent = true, .attrs = DMA_ATTR_WRITE_COMBINE },
+};
+
+/* The non-coherent devices, without and with write combining. */
+static const void *dtest_remap_gen_params(const void *prev, char *desc)
+{
+	const struct dtest_param *p = prev;
+
+	p = p ? p + 1 : dtest_remap_params;
+	if (!dma_kunit_has_noncoherent() ||
+	    p == dtest_remap_params + ARRAY_SIZE(dtest_remap_params))
+		return NULL;
+	dtest_param_desc(p, DTEST_AX_COH | DTEST_AX_WC, desc);
+	return p;
+}
+
+/*
+ * The remap of a non-coherent device's buffer has, page by page, the
+ * protection that dma_pgprot() gives the device: uncached, or write
+ * combining as asked.  (Where memory must be decrypted, dma_pgprot() also
+ * says so; no test boot is such a guest.)
+ */
+static void dma_direct_remap_pgprot(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct device *dev = dtest_device(test, p);
+	pgprot_t want = dma_pgprot(dev, PAGE_KERNEL, p->attrs);
+	struct dtest_coherent *buf;
+	unsigned long addr;
+	unsigned int i;
+
+	buf = dtest_alloc(test, dev, 3 * PAGE_SIZE, p->attrs);
+	if (!is_vmalloc_addr(buf->cpu))
+		kunit_skip(test, "coherent memory is not remapped here");
+	for (i = 0; i < 3; i++) {
+		pte_t *ptep;
+
+		addr = (unsigned long)buf->cpu + i * PAGE_SIZE;
+		ptep = dtest_kernel_pte(addr);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, ptep, "page %u unmapped", i);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    pgprot_val(pte_pgprot(ptep_get(ptep))),
+				    pgprot_val(want), "page %u", i);
+	}
+}
+
+/* The protection of the user PTE at @uaddr, or the test fails. */
+static pgprot_t dtest_user_pgprot(struct kunit *test, unsigned long uaddr)
+{
+	struct follow_pfnmap_args args = { .address = uaddr };
+	struct mm_struct *mm = current->mm;
+	pgprot_t prot = __pgprot(0);
+	int err = -EFAULT;
+
+	mmap_read_lock(mm);
+	args.vma = vma_lookup(mm, uaddr);
+	if (args.vma)
+		err = follow_pfnmap_start(&args);
+	if (!err) {
+		prot = args.pgprot;
+		follow_pfnmap_end(&args);
+	}
+	mmap_read_unlock(mm);
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "no PTE at %#lx", uaddr);
+	return prot;
+}
+
+/*
+ * Whether @prot has the memory type that @attrs give a non-coherent
+ * device: giving it that type again changes nothing.
+ */
+static bool dtest_is_dma_type(pgprot_t prot, unsigned long attrs)
+{
+	pgprot_t again = attrs & DMA_ATTR_WRITE_COMBINE ?
+			 pgprot_writecombine(prot) : pgprot_dmacoherent(prot);
+
+	return pgprot_val(again) == pgprot_val(prot);
+}
+
+/*
+ * A user mapping of a coherent buffer is uncached (or write combining) for
+ * a non-coherent device, as its kernel mapping is, and cached for a
+ * coherent one, where the architecture tells the two apart.
+ */
+static void dma_direct_mmap_pgprot(struct kunit *test)
+{
+	const struct dtest_param *p = test->param_value;
+	struct dtest_mmap_ctx ctx = { .dev = dtest_device(test, p) };
+	struct dma_kunit_umap um;
+	unsigned int i;
+
+	if (!dma_can_mmap(ctx.dev))
+		kunit_skip(test, "no user mappings of non-coherent buffers here");
+	ctx.buf = dtest_alloc(test, ctx.dev, DMA_KUNIT_MMAP_SIZE, p->attrs);
+	um = dma_kunit_mmap(test, dtest_mmap_fn, &ctx, 0, DMA_KUNIT_MMAP_PAGES);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(um.addr), "mmap: %ld",
+			       (long)um.addr);
+	for (i = 0; i < DMA_KUNIT_MMAP_PAGES; i++) {
+		pgprot_t prot = dtest_user_pgprot(test, um.addr + i * PAGE_SIZE);
+
+		if (p->noncoherent)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      dtest_is_dma_type(prot, p->attrs),
+					      "page %u: %#llx", i,
+					      (u64)pgprot_val(prot));
+		else if (!dtest_is_dma_type(PAGE_KERNEL, p->attrs))
+			KUNIT_EXPECT_FALSE_MSG(test,
+					       dtest_is_dma_type(prot, p->attrs),
+					       "page %u: %#llx", i,
+					       (u64)pgprot_val(prot));
+	}
 }
 
 /* The limits of forced bouncing */
@@ -3055,6 +3254,7 @@ static struct kunit_case dma_direct_cases[] = {
 			 dtest_rx_coh_above_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_single_kmalloc,
 			 dtest_dir_coh_gen_params),
+	KUNIT_CASE(dma_direct_bounce_min_align),
 	KUNIT_CASE_PARAM(dma_direct_map_above_limit,
 			 dtest_limit_kinds_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_map_sg_roundtrip,
@@ -3071,6 +3271,8 @@ static struct kunit_case dma_direct_cases[] = {
 	KUNIT_CASE_PARAM(dma_direct_get_sgtable_coherent,
 			 dtest_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_can_mmap_query, dtest_coh_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_remap_pgprot, dtest_remap_gen_params),
+	KUNIT_CASE_PARAM(dma_direct_mmap_pgprot, dtest_coh_wc_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_offset_alloc, dtest_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_offset_map, dtest_dir_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_offset_sg_resource, dtest_coh_gen_params),
