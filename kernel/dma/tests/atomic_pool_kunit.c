@@ -997,6 +997,7 @@ static void dma_atomic_pool_no_inline_refill(struct kunit *test)
 	KUNIT_EXPECT_GT(test, held->count, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&dma_pool_inline_work), 0);
 }
+
 static struct kunit_case dma_atomic_pool_internal_cases[] = {
 	KUNIT_CASE(dma_atomic_pool_decrypted_alloc_atomic),
 	KUNIT_CASE(dma_atomic_pool_missing),
