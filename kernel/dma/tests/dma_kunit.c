@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mount.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -447,9 +448,12 @@ void dma_kunit_log_reset(struct dma_kunit_log *log)
  *
  * The lines are read back from the printk buffer, not caught on their way
  * to a console, so this needs neither a console nor tracepoints, and the
- * same lines can be searched for several texts.  Skips the test if the
- * kernel keeps no log.
+ * same lines can be searched for several texts.  Where the log says who
+ * logged each line (CONFIG_PRINTK_CALLER), only the lines of the calling
+ * thread are counted: another CPU's warnings cannot change a case's count.
+ * Skips the test if the kernel keeps no log.
  *
+ * Context: process context, in the thread whose messages are counted.
  * Return: the watch, which sees nothing logged before this call.
  */
 struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test)
@@ -461,6 +465,9 @@ struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test)
 	log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, log);
 	log->test = test;
+	if (IS_ENABLED(CONFIG_PRINTK_CALLER))
+		snprintf(log->caller, sizeof(log->caller), "T%d]",
+			 task_pid_nr(current));
 	dma_kunit_log_reset(log);
 	return log;
 }
@@ -482,7 +489,8 @@ static unsigned int dma_kunit_log_scan(struct dma_kunit_log *log,
 				  sizeof(log->line) - 1, &len)) {
 		log->line[len] = '\0';
 		if (!strstr(log->line, text) ||
-		    (where && !strstr(log->line, where)))
+		    (where && !strstr(log->line, where)) ||
+		    (log->caller[0] && !strstr(log->line, log->caller)))
 			continue;
 		hits++;
 		if (note && log->test)

@@ -127,11 +127,14 @@ void dma_kunit_expect_user_view(struct kunit *test, unsigned long uaddr,
  * struct dma_kunit_log - where a test started reading the kernel log
  * @start: iterator at the first record logged after that
  * @test: the test whose WARN()s are counted, or NULL
+ * @caller: "T<pid>]", the caller field of the lines that the test's own
+ *	thread logs (with CONFIG_PRINTK_CALLER), or empty to count them all
  * @line: room for one line
  */
 struct dma_kunit_log {
 	struct kmsg_dump_iter start;
 	struct kunit *test;
+	char caller[16];
 	char line[512];
 };
 
