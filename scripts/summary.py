@@ -35,7 +35,7 @@ def failure_lines(run, case):
     leaf = case.split(':')[-1]
     lines, block = [], []
     for raw in open(path, errors='replace'):
-        line = re.sub(r'^\[[ \d.]+\] ', '', raw.rstrip())
+        line = re.sub(r'^(\[[^]]*\] ?)+', '', raw.rstrip())
         if re.match(r'\s*(not )?ok \d+ ', line):
             if line.strip().startswith('not ok') and leaf in line:
                 lines += block + [line]
@@ -55,7 +55,7 @@ def skip_reasons(run):
     if not os.path.exists(path):
         return reasons
     for raw in open(path, errors='replace'):
-        line = re.sub(r'^\[[ \d.]+\] ', '', raw.rstrip()).strip()
+        line = re.sub(r'^(\[[^]]*\] ?)+', '', raw.rstrip()).strip()
         m = re.match(r'ok \d+ (.*?) # SKIP ?(.*)$', line)
         if m:
             reason = m.group(2).strip()
