@@ -12,6 +12,10 @@
  * The device side of a streaming mapping is played by the CPU: it reads and
  * writes the memory at the DMA address, phys_to_virt(dma_to_phys()), which
  * is the bounce slot when the mapping was bounced and the buffer otherwise.
+ *
+ * Not checked here: that remaps and user mappings are decrypted in a
+ * confidential guest.  No test machine is one, so pgprot_decrypted()
+ * changes no bit that a case could read back.
  */
 #include <kunit/resource.h>
 #include <kunit/static_stub.h>
