@@ -465,11 +465,22 @@ struct dma_kunit_log *dma_kunit_log_watch(struct kunit *test)
 	log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, log);
 	log->test = test;
-	if (IS_ENABLED(CONFIG_PRINTK_CALLER))
+	if (IS_ENABLED(CONFIG_PRINTK_CALLER)) {
 		snprintf(log->caller, sizeof(log->caller), "T%d]",
 			 task_pid_nr(current));
+		snprintf(log->pid, sizeof(log->pid), " PID: %d ",
+			 task_pid_nr(current));
+	}
 	dma_kunit_log_reset(log);
 	return log;
+}
+
+/* Was the line in @log logged by the thread that watches? */
+static bool dma_kunit_log_mine(struct dma_kunit_log *log)
+{
+	return !log->caller[0] || strstr(log->line, log->caller) ||
+	       (strstr(log->line, DMA_KUNIT_WARN) &&
+		strstr(log->line, log->pid));
 }
 
 /*
@@ -490,7 +501,7 @@ static unsigned int dma_kunit_log_scan(struct dma_kunit_log *log,
 		log->line[len] = '\0';
 		if (!strstr(log->line, text) ||
 		    (where && !strstr(log->line, where)) ||
-		    (log->caller[0] && !strstr(log->line, log->caller)))
+		    !dma_kunit_log_mine(log))
 			continue;
 		hits++;
 		if (note && log->test)

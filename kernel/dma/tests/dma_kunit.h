@@ -129,12 +129,15 @@ void dma_kunit_expect_user_view(struct kunit *test, unsigned long uaddr,
  * @test: the test whose WARN()s are counted, or NULL
  * @caller: "T<pid>]", the caller field of the lines that the test's own
  *	thread logs (with CONFIG_PRINTK_CALLER), or empty to count them all
+ * @pid: " PID: <pid> ", how a WARN() of that thread names it: some
+ *	architectures log WARN()s from their trap handler, as the CPU's
  * @line: room for one line
  */
 struct dma_kunit_log {
 	struct kmsg_dump_iter start;
 	struct kunit *test;
 	char caller[16];
+	char pid[24];
 	char line[512];
 };
 
