@@ -181,21 +181,28 @@ static void dma_atomic_pool_alloc_zeroed(struct kunit *test)
 
 /*
  * dma_alloc_coherent() that cannot sleep, for a device whose buffers need
- * a remap (non-coherent) or decryption, is served from the pools.
+ * a remap (non-coherent) or decryption, is served from the pools: zeroed,
+ * and remapped where the pools are.  Where the pools can be seen into
+ * (@in_use), the buffer is theirs, and dma_free_coherent() gives it back.
  */
 static void dma_pool_check_alloc_atomic(struct kunit *test,
-					struct device *dev)
+					struct device *dev,
+					size_t (*in_use)(void))
 {
-	size_t size = 2 * PAGE_SIZE;
+	size_t size = 2 * PAGE_SIZE, before = 0, during = 0;
 	dma_addr_t dma = DMA_MAPPING_ERROR;
 	unsigned long flags;
 	bool dirty = false;
 	void *vaddr;
 
 	spin_lock_irqsave(&dma_pool_test_lock, flags);
+	if (in_use)
+		before = in_use();
 	vaddr = dma_alloc_coherent(dev, size, &dma, GFP_ATOMIC);
 	if (vaddr)
 		dirty = memchr_inv(vaddr, 0, size);
+	if (in_use)
+		during = in_use();
 	spin_unlock_irqrestore(&dma_pool_test_lock, flags);
 
 	KUNIT_ASSERT_NOT_NULL(test, vaddr);
@@ -203,8 +210,12 @@ static void dma_pool_check_alloc_atomic(struct kunit *test,
 	KUNIT_EXPECT_EQ(test, dma, page_to_phys(dma_pool_test_page_of(vaddr)));
 	KUNIT_EXPECT_EQ(test, is_vmalloc_addr(vaddr),
 			IS_ENABLED(CONFIG_DMA_DIRECT_REMAP));
-	/* Only a pool buffer is taken back by the pools. */
-	KUNIT_EXPECT_TRUE(test, dma_free_from_pool(dev, vaddr, size));
+	if (in_use)
+		KUNIT_EXPECT_EQ(test, during, before + size);
+	/* Through the API, so that DMA API debugging sees the buffer go. */
+	dma_free_coherent(dev, size, vaddr, dma);
+	if (in_use)
+		KUNIT_EXPECT_EQ(test, in_use(), before);
 }
 
 /* One instance where coherent buffers are remapped, none elsewhere. */
@@ -220,7 +231,8 @@ static const void *dma_pool_remap_gen_params(const void *prev, char *desc)
 
 static void dma_atomic_pool_dma_alloc_atomic(struct kunit *test)
 {
-	dma_pool_check_alloc_atomic(test, dma_kunit_simple_device(test, true));
+	dma_pool_check_alloc_atomic(test, dma_kunit_simple_device(test, true),
+				    NULL);
 }
 
 /* Records what a pool lookup offered a device. */
@@ -496,15 +508,6 @@ static void dma_pool_force_decrypted(struct kunit *test)
 				   dma_pool_test_decrypted);
 }
 
-/* The same for a device whose buffers must be decrypted. */
-static void dma_atomic_pool_decrypted_alloc_atomic(struct kunit *test)
-{
-	struct device *dev = dma_kunit_simple_device(test, false);
-
-	dma_pool_force_decrypted(test);
-	dma_pool_check_alloc_atomic(test, dev);
-}
-
 static struct gen_pool *dma_pool_test_no_pool(gfp_t zone)
 {
 	return NULL;
@@ -569,6 +572,15 @@ static size_t dma_pool_in_use(void)
 			used += dma_pool_used(pool);
 	}
 	return used;
+}
+
+/* The same for a device whose buffers must be decrypted. */
+static void dma_atomic_pool_decrypted_alloc_atomic(struct kunit *test)
+{
+	struct device *dev = dma_kunit_simple_device(test, false);
+
+	dma_pool_force_decrypted(test);
+	dma_pool_check_alloc_atomic(test, dev, dma_pool_in_use);
 }
 
 /*
