@@ -5,7 +5,7 @@
 # each booted in five variants (default, swiotlb=force,
 # coherent_pool=256K, 4 vCPUs, 6 GiB of RAM), on our tree and
 # (differential run) on the pristine base tree with only
-# the test patches, plus a debug kernel of our tree on arm64; that every
+# the test patches, plus a debug kernel of our tree on x86_64 and arm64; that every
 # patch of the series builds on its own; the compile matrix (our files on
 # seven architectures and in configurations that toggle what they branch
 # on, Debian's included); real block I/O on arm64 through
@@ -24,10 +24,11 @@ variants=${VARIANTS:-default swiotlb pool256k smp4 highmem}
 # CMA in highmem), which is not in the default for want of time: its two
 # kernels would take a cold check past an hour.
 kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv}}
-# The debug kernel (lockdep, DMA API debugging, KASAN) is one more build:
-# on our tree only, and by default on arm64 only, where the suites reach
-# the most code (non-coherent devices, remap, the atomic pools).
-debug_arches=${DEBUG_ARCHES-arm64}
+# The debug kernel (lockdep, DMA API debugging, KASAN, kmemleak) is one
+# more build per arch, on our tree only: arm64, where the suites reach the
+# most code (non-coherent devices, remap, the atomic pools), and x86_64,
+# with its own zones, memory encryption paths and GART ops.
+debug_arches=${DEBUG_ARCHES-x86_64 arm64}
 start=$SECONDS
 status=0
 
@@ -86,6 +87,14 @@ for run in "${runs[@]}"; do
 	else
 		log "$run: no lockdep, DMA API or KASAN report in the kernel log"
 	fi
+	# kmemleak's reports after the suites' scan: any that names our
+	# files or the suites fails.
+	arch=${run#ours-}
+	arch=${arch%-debug}
+	log "$run: kmemleak reports"
+	python3 "$top/scripts/kmemleak_check.py" "$build/results/$run.log" \
+		"$(kernel_dir ours kunit "ours-$arch")-debug" \
+		"$(cross_prefix "$arch")nm" || status=1
 done
 
 io=$build/results/io-check.txt

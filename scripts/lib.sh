@@ -126,7 +126,8 @@ kunit_build() {
 # variant_args VARIANT: extra kernel command line of a test variant
 variant_args() {
 	case $1 in
-	default|smp4|debug|highmem) echo "" ;;
+	default|smp4|highmem) echo "" ;;
+	debug) echo "kmemleak.verbose=1" ;;
 	swiotlb) echo "swiotlb=force" ;;
 	pool256k) echo "coherent_pool=256K" ;;
 	*) die "unknown variant $1" ;;

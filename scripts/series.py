@@ -28,6 +28,7 @@ changed key on are re-applied.
 import glob
 import hashlib
 import os
+import re
 import subprocess
 import sys
 
@@ -118,10 +119,24 @@ def render_grown(path, text, hidden):
         out = ''.join(kept)
         # A dropped last block leaves its separating blank line behind.
         return out.rstrip('\n') + '\n'
+    if path.endswith('kunitconfig'):
+        # A paragraph that opens with a hidden symbol goes with it, with
+        # the options and comment it brings along.
+        paras = re.split(r'(?<=\n)\n', text)
+        text = '\n'.join(p for p in paras
+                          if not opens_with(p, hidden))
     lines = [ln for ln in text.splitlines(True)
              if not any('CONFIG_%s)' % h in ln or 'CONFIG_%s=' % h in ln
                         for h in hidden)]
     return ''.join(lines)
+
+
+def opens_with(para, hidden):
+    """Whether the first option of kunitconfig paragraph @para is hidden."""
+    for ln in para.splitlines():
+        if ln.startswith('CONFIG_'):
+            return ln[len('CONFIG_'):].split('=')[0] in hidden
+    return False
 
 
 def write_if_changed(dst, data):

@@ -969,6 +969,82 @@ static void dma_atomic_pool_expand_encrypt_fails(struct kunit *test)
 	dma_pool_expect_unmapped(test);
 }
 
+struct dma_pool_sweep {
+	struct gen_pool *pool;
+	size_t size;
+};
+
+static int dma_pool_sweep_call(struct kunit *test, void *data)
+{
+	struct dma_pool_sweep *sw = data;
+	long added = dma_atomic_pool_expand(sw->pool, sw->size,
+					    GFP_KERNEL | GFP_DMA);
+
+	if (added < 0) {
+		KUNIT_EXPECT_EQ(test, gen_pool_size(sw->pool), 0);
+		return added;
+	}
+	KUNIT_EXPECT_EQ(test, gen_pool_size(sw->pool), added);
+	return 0;
+}
+
+/* Give the chunk back as the expansion got it, in a pool of its own. */
+static void dma_pool_sweep_release(struct gen_pool *pool,
+				   struct gen_pool_chunk *chunk, void *data)
+{
+	size_t size = chunk->end_addr - chunk->start_addr + 1;
+
+	if (IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
+		dma_common_free_remap((void *)chunk->start_addr, size);
+	dma_atomic_pool_free_pages(pfn_to_page(PHYS_PFN(chunk->phys_addr)),
+				   get_order(size));
+}
+
+static void dma_pool_sweep_undo(struct kunit *test, void *data)
+{
+	struct dma_pool_sweep *sw = data;
+
+	gen_pool_for_each_chunk(sw->pool, dma_pool_sweep_release, NULL);
+	gen_pool_destroy(sw->pool);
+	sw->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	KUNIT_ASSERT_NOT_NULL(test, sw->pool);
+}
+
+static const struct dma_kunit_fault_ops dma_pool_sweep_ops = {
+	.call = dma_pool_sweep_call,
+	.undo = dma_pool_sweep_undo,
+};
+
+static void dma_pool_sweep_destroy(void *data)
+{
+	struct dma_pool_sweep *sw = data;
+
+	gen_pool_destroy(sw->pool);
+}
+
+/*
+ * Each real allocation of an expansion fails in turn: the pages (a
+ * smaller block is taken instead), and where coherent memory is remapped,
+ * the remap.  The pool gets all of a block or nothing, and the pages of a
+ * failed expansion go back where they came from.  The expansion is that
+ * of a ZONE_DMA pool: where the CMA area lies above that zone (x86_64),
+ * the pages come from the page allocator, which faults can reach.
+ */
+static void dma_atomic_pool_expand_faults(struct kunit *test)
+{
+	struct dma_pool_sweep *sw;
+
+	sw = kunit_kzalloc(test, sizeof(*sw), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sw);
+	sw->size = 16 * PAGE_SIZE;
+	sw->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	KUNIT_ASSERT_NOT_NULL(test, sw->pool);
+	dma_kunit_defer(test, dma_pool_sweep_destroy, sw);
+
+	dma_kunit_fault_sweep(test, &dma_pool_sweep_ops, sw,
+			      dev_get_cma_area(NULL));
+}
+
 static atomic_t dma_pool_inline_work;
 
 static struct page *dma_pool_count_alloc(gfp_t gfp, unsigned int order)
@@ -1024,6 +1100,7 @@ static struct kunit_case dma_atomic_pool_internal_cases[] = {
 	KUNIT_CASE(dma_atomic_pool_expand_decrypt_fails),
 	KUNIT_CASE(dma_atomic_pool_expand_add_fails),
 	KUNIT_CASE(dma_atomic_pool_expand_encrypt_fails),
+	KUNIT_CASE(dma_atomic_pool_expand_faults),
 	KUNIT_CASE(dma_atomic_pool_no_inline_refill),
 	{}
 };

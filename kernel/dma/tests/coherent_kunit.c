@@ -673,6 +673,57 @@ static void dma_coherent_declare_refused(struct kunit *test)
 	__free_page(ram);
 }
 
+#define DMA_COH_FAULT_PAGES	64
+
+static int dma_coh_declare_call(struct kunit *test, void *data)
+{
+	struct device *dev = data;
+	int err;
+
+	err = dma_declare_coherent_memory(dev, dma_coh_region.base,
+					  DMA_COH_DMA_BASE,
+					  DMA_COH_FAULT_PAGES << PAGE_SHIFT);
+	if (err)
+		KUNIT_EXPECT_NULL(test, dev->dma_mem);
+	return err;
+}
+
+static void dma_coh_declare_undo(struct kunit *test, void *data)
+{
+	dma_release_coherent_memory(data);
+}
+
+static const struct dma_kunit_fault_ops dma_coh_declare_ops = {
+	.call = dma_coh_declare_call,
+	.undo = dma_coh_declare_undo,
+};
+
+/*
+ * Each allocation of a declaration (the pool's descriptor, its free-block
+ * tree, the write-combined mapping) fails in turn: the declaration fails
+ * and leaves the device without pool, and the memory can be declared
+ * again and handed out whole.
+ */
+static void dma_coherent_declare_faults(struct kunit *test)
+{
+	struct device *dev = dma_kunit_simple_device(test, false);
+	size_t size = DMA_COH_FAULT_PAGES << PAGE_SHIFT;
+	dma_addr_t dma;
+	void *vaddr;
+
+	dma_coh_need_region(test, DMA_COH_FAULT_PAGES);
+	dma_kunit_defer(test, dma_coh_release_action, dev);
+	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, &dma_coh_declare_ops,
+						    dev, NULL),
+			0);
+
+	KUNIT_ASSERT_EQ(test, dma_coh_declare_call(test, dev), 0);
+	vaddr = dma_alloc_coherent(dev, size, &dma, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vaddr);
+	KUNIT_EXPECT_EQ(test, dma, DMA_COH_DMA_BASE);
+	dma_free_coherent(dev, size, vaddr, dma);
+}
+
 KUNIT_DEFINE_ACTION_WRAPPER(dma_coh_node_put, of_node_put,
 			    struct device_node *);
 
@@ -923,6 +974,7 @@ static struct kunit_case dma_coherent_cases[] = {
 	KUNIT_CASE(dma_coherent_dt_reach_unmapped),
 	KUNIT_CASE(dma_coherent_dt_dma_ranges),
 	KUNIT_CASE(dma_coherent_dt_busy),
+	KUNIT_CASE(dma_coherent_declare_faults),
 	{}
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fixtures shared by the DMA KUnit suites: test devices, user mappings of
- * DMA buffers, a reader of the kernel log and of debugfs files.
+ * DMA buffers, a reader of the kernel log and of debugfs files, and
+ * allocations failed one at a time.
  */
 #include <kunit/device.h>
 #include <kunit/resource.h>
@@ -20,6 +21,7 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/vmstat.h>
 
 #include "dma_kunit.h"
 
@@ -671,4 +673,167 @@ u64 dma_kunit_debugfs_value(struct kunit *test, const char *path)
 
 	KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot read debugfs %s", path);
 	return val;
+}
+
+/*
+ * Free pages of every populated zone, those on the per-CPU lists included
+ * (they are drained first) and the per-CPU deltas of the counters folded
+ * in.
+ */
+static unsigned long dma_kunit_free_pages(void)
+{
+	unsigned long free = 0;
+	struct zone *zone;
+
+	drain_all_pages(NULL);
+	for_each_populated_zone(zone)
+		free += zone_page_state_snapshot(zone, NR_FREE_PAGES);
+	return free;
+}
+
+/*
+ * Fault injection, one allocation at a time.  The fail-nth count of a
+ * thread (what /proc/<pid>/fail-nth sets) fails the n-th slab or page
+ * allocation that the thread makes.  Both injectors pass over sleeping
+ * allocations by default, and fail_page_alloc over order-0 and highmem
+ * pages, which are most of what the DMA layer allocates: these filters
+ * are lifted for the rest of the boot.  Random failures stay off (a
+ * probability of 0), so a thread that arms no count never fails.
+ */
+static const char * const dma_kunit_fault_knobs[][2] = {
+	{ "failslab/ignore-gfp-wait", "N" },
+	{ "failslab/verbose", "0" },
+	{ "fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+	{ "fail_page_alloc/min-order", "0" },
+	{ "fail_page_alloc/verbose", "0" },
+};
+
+/* Arm the @nth allocation of this thread to fail; 0 disarms. */
+static void dma_kunit_fail_nth(unsigned int nth)
+{
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+	WRITE_ONCE(current->fail_nth, nth);
+#endif
+}
+
+/* Disarm; whether the armed allocation was reached, and failed. */
+static bool dma_kunit_fault_fired(void)
+{
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+	bool fired = !READ_ONCE(current->fail_nth);
+
+	WRITE_ONCE(current->fail_nth, 0);
+	return fired;
+#else
+	return false;
+#endif
+}
+
+static void dma_kunit_faults_setup(struct kunit *test)
+{
+	unsigned int i;
+	int err;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) ||
+	    !IS_ENABLED(CONFIG_FAILSLAB) || !IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC))
+		kunit_skip(test, "needs FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS");
+	for (i = 0; i < ARRAY_SIZE(dma_kunit_fault_knobs); i++) {
+		err = dma_kunit_debugfs_write(test, dma_kunit_fault_knobs[i][0],
+					      dma_kunit_fault_knobs[i][1]);
+		KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot set debugfs %s",
+				    dma_kunit_fault_knobs[i][0]);
+	}
+}
+
+/* Pages that @cma hands out, or 0 without CMA debugfs. */
+static u64 dma_kunit_cma_used(struct kunit *test, struct cma *cma)
+{
+	char path[64];
+
+	if (!cma || !IS_ENABLED(CONFIG_CMA_DEBUGFS))
+		return 0;
+	snprintf(path, sizeof(path), "cma/%s/used", cma_get_name(cma));
+	return dma_kunit_debugfs_value(test, path);
+}
+
+/* Most allocations one call may make; a sweep stops there. */
+#define DMA_KUNIT_MAX_FAULTS	500
+/* Other CPUs move the free page counts too: a leak moves them every time. */
+#define DMA_KUNIT_FAULT_TRIES	5
+
+/*
+ * Make the call with its @nth allocation failing, and undo what succeeded,
+ * until the free pages are as they were.  Return the call's result, or 1
+ * if the armed allocation was never reached.
+ */
+static int dma_kunit_fault_once(struct kunit *test,
+				const struct dma_kunit_fault_ops *ops,
+				void *ctx, unsigned int nth)
+{
+	unsigned long before, after;
+	int tries, err;
+	bool fired;
+
+	for (tries = 0; tries < DMA_KUNIT_FAULT_TRIES; tries++) {
+		before = dma_kunit_free_pages();
+		dma_kunit_fail_nth(nth);
+		err = ops->call(test, ctx);
+		fired = dma_kunit_fault_fired();
+		KUNIT_EXPECT_TRUE_MSG(test, fired || !err,
+				      "the call fails with no fault: %d", err);
+		if (!err)
+			ops->undo(test, ctx);
+		after = dma_kunit_free_pages();
+		if (after == before)
+			break;
+	}
+	KUNIT_EXPECT_LT_MSG(test, tries, DMA_KUNIT_FAULT_TRIES,
+			    "allocation %u failed: %ld free pages fewer after it",
+			    nth, (long)(before - after));
+	KUNIT_EXPECT_LE_MSG(test, err, 0, "allocation %u failed", nth);
+	return fired ? err : 1;
+}
+
+/**
+ * dma_kunit_fault_sweep() - fail each allocation of a call in turn
+ * @test: the running test
+ * @ops: the call, and how to undo it when it succeeds
+ * @ctx: argument of both
+ * @cma: CMA area the call may take pages from, or NULL
+ *
+ * The call is made once with its first slab or page allocation failing,
+ * once with its second, and so on until it makes no more.  Each time, it
+ * must return 0 (it got over the failure) or a negative errno, and leave
+ * the free pages as they were; after the sweep, the pages that @cma hands
+ * out are those it handed out before.  Leaked slab objects are kmemleak's
+ * to find, in the debug kernel.
+ *
+ * Context: process context; sleeps.
+ * Return: how many of the allocations made the call fail.
+ */
+unsigned int dma_kunit_fault_sweep(struct kunit *test,
+				   const struct dma_kunit_fault_ops *ops,
+				   void *ctx, struct cma *cma)
+{
+	unsigned int nth, failed = 0;
+	u64 cma_used;
+	int err;
+
+	dma_kunit_faults_setup(test);
+	cma_used = dma_kunit_cma_used(test, cma);
+	for (nth = 1; nth <= DMA_KUNIT_MAX_FAULTS; nth++) {
+		err = dma_kunit_fault_once(test, ops, ctx, nth);
+		if (err > 0)
+			break;
+		failed += err < 0;
+	}
+	KUNIT_EXPECT_LE_MSG(test, nth, DMA_KUNIT_MAX_FAULTS,
+			    "the call makes over %d allocations",
+			    DMA_KUNIT_MAX_FAULTS);
+	KUNIT_EXPECT_EQ_MSG(test, dma_kunit_cma_used(test, cma), cma_used,
+			    "pages lost to CMA");
+	kunit_info(test, "%u allocations, %u failed the call\n", nth - 1,
+		   failed);
+	return failed;
 }

@@ -154,4 +154,23 @@ int dma_kunit_debugfs_write(struct kunit *test, const char *path,
 			    const char *text);
 u64 dma_kunit_debugfs_value(struct kunit *test, const char *path);
 
+struct cma;
+
+/**
+ * struct dma_kunit_fault_ops - a call whose allocations fail in turn
+ * @call: makes the call; returns 0 or a negative errno
+ * @undo: undoes a call that returned 0
+ *
+ * Both take the running test and the context given to the sweep.  @call
+ * may check, with expectations, what a failure left behind.
+ */
+struct dma_kunit_fault_ops {
+	int (*call)(struct kunit *test, void *ctx);
+	void (*undo)(struct kunit *test, void *ctx);
+};
+
+unsigned int dma_kunit_fault_sweep(struct kunit *test,
+				   const struct dma_kunit_fault_ops *ops,
+				   void *ctx, struct cma *cma);
+
 #endif /* _KERNEL_DMA_TESTS_DMA_KUNIT_H */

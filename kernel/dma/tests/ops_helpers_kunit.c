@@ -324,6 +324,54 @@ static void dma_ops_free_pages_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_count(page), 1);
 }
 
+struct dma_ops_sweep {
+	struct device *dev;
+	struct page *page;
+	dma_addr_t handle;
+};
+
+/* One page, which the page allocator serves, not CMA. */
+#define DMA_OPS_SWEEP_SIZE	PAGE_SIZE
+
+static int dma_ops_sweep_call(struct kunit *test, void *data)
+{
+	struct dma_ops_sweep *sw = data;
+
+	sw->page = dma_common_alloc_pages(sw->dev, DMA_OPS_SWEEP_SIZE,
+					  &sw->handle, DMA_BIDIRECTIONAL,
+					  GFP_KERNEL);
+	return sw->page ? 0 : -ENOMEM;
+}
+
+static void dma_ops_sweep_undo(struct kunit *test, void *data)
+{
+	struct dma_ops_sweep *sw = data;
+
+	dma_common_free_pages(sw->dev, DMA_OPS_SWEEP_SIZE, sw->page,
+			      sw->handle, DMA_BIDIRECTIONAL);
+}
+
+static const struct dma_kunit_fault_ops dma_ops_sweep_ops = {
+	.call = dma_ops_sweep_call,
+	.undo = dma_ops_sweep_undo,
+};
+
+/*
+ * Each allocation of dma_common_alloc_pages() fails in turn: NULL, no
+ * mapping left behind, and the pages back in CMA or the page allocator.
+ */
+static void dma_ops_alloc_pages_faults(struct kunit *test)
+{
+	struct dma_ops_record *rec;
+	struct dma_ops_sweep sw = { .dev = dma_ops_rec_device(test, &rec) };
+
+	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, &dma_ops_sweep_ops,
+						    &sw,
+						    dev_get_cma_area(sw.dev)),
+			0);
+	KUNIT_EXPECT_EQ(test, rec->maps, rec->unmaps);
+}
+
 static struct kunit_case dma_ops_helpers_cases[] = {
 	KUNIT_CASE_PARAM(dma_ops_get_sgtable_linear,
 			 dma_ops_sg_sizes_gen_params),
@@ -334,6 +382,7 @@ static struct kunit_case dma_ops_helpers_cases[] = {
 	KUNIT_CASE_PARAM(dma_ops_alloc_pages_maps, dma_ops_dirs_gen_params),
 	KUNIT_CASE(dma_ops_alloc_pages_map_error),
 	KUNIT_CASE(dma_ops_free_pages_order),
+	KUNIT_CASE(dma_ops_alloc_pages_faults),
 	{}
 };
 
