@@ -134,7 +134,8 @@ unmet() {
 kept() {
 	local s n out=""
 
-	for s in REMAP OPS_HELPERS DIRECT ATOMIC_POOL COHERENT ARCH DECRYPTED; do
+	for s in REMAP OPS_HELPERS DIRECT ATOMIC_POOL COHERENT ARCH DECRYPTED \
+		 FAULT KMEMLEAK; do
 		grep -q "^CONFIG_DMA_${s}_KUNIT_TEST=y" "$1/.config" &&
 			out="$out${out:+,}$(echo "$s" | tr 'A-Z_' 'a-z-')"
 	done

@@ -972,6 +972,7 @@ static void dma_atomic_pool_expand_encrypt_fails(struct kunit *test)
 struct dma_pool_sweep {
 	struct gen_pool *pool;
 	size_t size;
+	struct gen_pool_chunk *chunk;	/* what the expansion added */
 };
 
 static int dma_pool_sweep_call(struct kunit *test, void *data)
@@ -988,23 +989,34 @@ static int dma_pool_sweep_call(struct kunit *test, void *data)
 	return 0;
 }
 
-/* Give the chunk back as the expansion got it, in a pool of its own. */
-static void dma_pool_sweep_release(struct gen_pool *pool,
-				   struct gen_pool_chunk *chunk, void *data)
+/* Runs under rcu_read_lock(): only notes the chunk. */
+static void dma_pool_sweep_find(struct gen_pool *pool,
+				struct gen_pool_chunk *chunk, void *data)
 {
-	size_t size = chunk->end_addr - chunk->start_addr + 1;
+	struct dma_pool_sweep *sw = data;
 
+	sw->chunk = chunk;
+}
+
+/*
+ * Give the chunk back as the expansion got it, and start again with a
+ * pool of its own: a gen_pool never gives memory back.
+ */
+static void dma_pool_sweep_undo(struct kunit *test, void *data)
+{
+	struct dma_pool_sweep *sw = data;
+	struct gen_pool_chunk *chunk;
+	size_t size;
+
+	gen_pool_for_each_chunk(sw->pool, dma_pool_sweep_find, sw);
+	chunk = sw->chunk;
+	KUNIT_ASSERT_NOT_NULL(test, chunk);
+	size = chunk->end_addr - chunk->start_addr + 1;
 	if (IS_ENABLED(CONFIG_DMA_DIRECT_REMAP))
 		dma_common_free_remap((void *)chunk->start_addr, size);
 	dma_atomic_pool_free_pages(pfn_to_page(PHYS_PFN(chunk->phys_addr)),
 				   get_order(size));
-}
-
-static void dma_pool_sweep_undo(struct kunit *test, void *data)
-{
-	struct dma_pool_sweep *sw = data;
-
-	gen_pool_for_each_chunk(sw->pool, dma_pool_sweep_release, NULL);
+	sw->chunk = NULL;
 	gen_pool_destroy(sw->pool);
 	sw->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	KUNIT_ASSERT_NOT_NULL(test, sw->pool);

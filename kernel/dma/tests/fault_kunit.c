@@ -204,7 +204,8 @@ static int dfault_sgtable_call(struct kunit *test, void *data)
 	int err;
 
 	memset(&ctx->sgt, 0, sizeof(ctx->sgt));
-	if (ctx->p->ops_helper)
+	/* The helper is built only where some dma_map_ops use it. */
+	if (IS_ENABLED(CONFIG_DMA_OPS_HELPERS) && ctx->p->ops_helper)
 		err = dma_common_get_sgtable(ctx->dev, &ctx->sgt, ctx->cpu,
 					     ctx->dma, DFAULT_SIZE, 0);
 	else
