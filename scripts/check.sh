@@ -20,10 +20,12 @@ arches=${ARCHES:-x86_64 arm64}
 variants=${VARIANTS:-default swiotlb pool256k smp4 highmem}
 # riscv64 boots the suites too; its kernels are tested, not linted,
 # bisected or benchmarked (the compile matrix builds riscv with W=1).
-# KUNIT_ARCHES="x86_64 arm64 riscv arm" adds 32-bit arm (LPAE, highmem,
+# KUNIT_ARCHES="x86_64 arm64 riscv um arm" adds 32-bit arm (LPAE, highmem,
 # CMA in highmem), which is not in the default for want of time: its two
 # kernels would take a cold check past an hour.
-kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv}}
+# UML (um), KUnit's default, runs the suites once, with kunit.py's own
+# defaults and no arch fragment, as a developer without --arch gets them.
+kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv um}}
 # The debug kernel (lockdep, DMA API debugging, KASAN, kmemleak) is one
 # more build per arch, on our tree only: arm64, where the suites reach the
 # most code (non-coherent devices, remap, the atomic pools), and x86_64,

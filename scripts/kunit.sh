@@ -68,7 +68,7 @@ for variant in "$@"; do
 			die "cannot make the $arch device tree"
 		machine="$machine -dtb $dtb"
 	fi
-	qargs+=(--qemu_args="$machine")
+	[ "$arch" = um ] || qargs+=(--qemu_args="$machine")
 	bdir=$(kernel_dir "$tree" kunit "$tree-$arch")
 	[ "$variant" = debug ] && bdir=$bdir-debug
 	log "running DMA suites: $tree tree, $arch, $variant"

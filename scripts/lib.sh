@@ -49,7 +49,7 @@ kernel_dir() {
 # them).  KUnit boots x86_64, arm64, riscv and arm; the matrix builds all.
 cross_prefix() {
 	case $1 in
-	x86_64|i386) echo "" ;;
+	x86_64|i386|um) echo "" ;;
 	arm64) echo "aarch64-linux-gnu-" ;;
 	arm) echo "arm-linux-gnueabihf-" ;;
 	riscv) echo "riscv64-linux-gnu-" ;;
@@ -65,6 +65,11 @@ cross_prefix() {
 kunit_arch_args() {
 	local cross
 
+	# UML, KUnit's default, runs as a process: no QEMU machine.
+	if [ "$1" = um ]; then
+		echo "--arch=um"
+		return
+	fi
 	cross=$(cross_prefix "$1") || exit 1
 	echo "--arch=$1${cross:+ --cross_compile=$cross}" \
 		"--qemu_config=$2/kernel/dma/tests/qemu_configs/$1.py"
@@ -159,9 +164,14 @@ variant_mem() {
 # arch_runs_variant ARCH VARIANT: whether ARCH boots VARIANT.  32-bit arm
 # has highmem in every boot (qemu_configs/arm.py); with 6 GiB, RAM above
 # 4 GiB, dma_ops_mmap_window hangs in copy_from_user on the base tree as
-# on ours, so arm does not boot highmem.
+# on ours, so arm does not boot highmem.  UML, which has no QEMU machine
+# to vary, runs the suites once, as kunit.py does by default.
 arch_runs_variant() {
-	[ "$1-$2" != arm-highmem ]
+	case $1-$2 in
+	arm-highmem) return 1 ;;
+	um-default) return 0 ;;
+	um-*) return 1 ;;
+	esac
 }
 
 # io_kernel_image ARCH: the boot image of the small kernel of the I/O boots
