@@ -128,6 +128,14 @@ static struct dfault_ctx *dfault_ctx(struct kunit *test)
 	return ctx;
 }
 
+/* Sweep @ops; at least one of the allocations must fail the call. */
+static void dfault_sweep(struct kunit *test,
+			 const struct dma_kunit_fault_ops *ops, void *ctx,
+			 struct cma *cma)
+{
+	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, ops, ctx, cma), 0);
+}
+
 static int dfault_alloc_call(struct kunit *test, void *data)
 {
 	struct dfault_ctx *ctx = data;
@@ -151,18 +159,15 @@ static const struct dma_kunit_fault_ops dfault_alloc_ops = {
 };
 
 /*
- * dma_alloc_attrs(): the pages (CMA first, then the page allocator) and,
- * for a non-coherent device, the remap with its page array, vmap area and
- * page tables.
+ * dma_alloc_attrs(): the page and, for a non-coherent device, the remap
+ * with its page array, vm area and vmap area.
  */
 static void dma_fault_alloc(struct kunit *test)
 {
 	struct dfault_ctx *ctx = dfault_ctx(test);
 
-	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, &dfault_alloc_ops,
-						    ctx,
-						    dev_get_cma_area(ctx->dev)),
-			0);
+	dfault_sweep(test, &dfault_alloc_ops, ctx,
+		     dev_get_cma_area(ctx->dev));
 }
 
 static int dfault_alloc_pages_call(struct kunit *test, void *data)
@@ -192,10 +197,8 @@ static void dma_fault_alloc_pages(struct kunit *test)
 {
 	struct dfault_ctx *ctx = dfault_ctx(test);
 
-	KUNIT_EXPECT_GT(test,
-			dma_kunit_fault_sweep(test, &dfault_alloc_pages_ops,
-					      ctx, dev_get_cma_area(ctx->dev)),
-			0);
+	dfault_sweep(test, &dfault_alloc_pages_ops, ctx,
+		     dev_get_cma_area(ctx->dev));
 }
 
 static int dfault_sgtable_call(struct kunit *test, void *data)
@@ -236,9 +239,7 @@ static void dma_fault_get_sgtable(struct kunit *test)
 	ctx->cpu = dma_alloc_coherent(ctx->dev, DFAULT_SIZE, &ctx->dma,
 				      GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->cpu);
-	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, &dfault_sgtable_ops,
-						    ctx, NULL),
-			0);
+	dfault_sweep(test, &dfault_sgtable_ops, ctx, NULL);
 	dma_free_coherent(ctx->dev, DFAULT_SIZE, ctx->cpu, ctx->dma);
 }
 
@@ -296,13 +297,9 @@ static void dma_fault_remap(struct kunit *test)
 		rm->pages[i] = rm->page + i;
 
 	rm->contiguous = true;
-	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, &dfault_remap_ops,
-						    rm, NULL),
-			0);
+	dfault_sweep(test, &dfault_remap_ops, rm, NULL);
 	rm->contiguous = false;
-	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, &dfault_remap_ops,
-						    rm, NULL),
-			0);
+	dfault_sweep(test, &dfault_remap_ops, rm, NULL);
 }
 
 static int dfault_offset_call(struct kunit *test, void *data)
@@ -336,9 +333,7 @@ static void dma_fault_set_offset(struct kunit *test)
 {
 	struct dfault_ctx *ctx = dfault_ctx(test);
 
-	KUNIT_EXPECT_GT(test, dma_kunit_fault_sweep(test, &dfault_offset_ops,
-						    ctx, NULL),
-			0);
+	dfault_sweep(test, &dfault_offset_ops, ctx, NULL);
 }
 
 static struct kunit_case dma_fault_cases[] = {
