@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mount.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -695,6 +696,18 @@ static unsigned long dma_kunit_free_pages(void)
 }
 
 /*
+ * Wait for what other CPUs are still freeing: RCU callbacks run in small
+ * batches, so the objects a case frees after a grace period (dentries,
+ * inodes, kfree_rcu() objects) go back, slab page by slab page, for a
+ * while after it ends, and move the free page counts of the next case.
+ */
+static void dma_kunit_settle(void)
+{
+	rcu_barrier();
+	kvfree_rcu_barrier();
+}
+
+/*
  * Fault injection, one allocation at a time.  The fail-nth count of a
  * thread (what /proc/<pid>/fail-nth sets) fails the n-th slab or page
  * allocation that the thread makes.  Both injectors pass over sleeping
@@ -762,8 +775,12 @@ static u64 dma_kunit_cma_used(struct kunit *test, struct cma *cma)
 
 /* Most allocations one call may make; a sweep stops there. */
 #define DMA_KUNIT_MAX_FAULTS	500
-/* Other CPUs move the free page counts too: a leak moves them every time. */
-#define DMA_KUNIT_FAULT_TRIES	5
+/*
+ * Other CPUs move the free page counts too, even once they have settled
+ * (a leak moves them every time): with four, up to three tries in a row
+ * have been seen to differ.
+ */
+#define DMA_KUNIT_FAULT_TRIES	8
 /*
  * KASAN keeps freed objects in a quarantine, and the slab pages under
  * them, so the free pages of a debug kernel drift on every call: they
@@ -796,6 +813,7 @@ static int dma_kunit_fault_once(struct kunit *test,
 		after = dma_kunit_free_pages();
 		if (!DMA_KUNIT_FAULT_COUNTS || after == before)
 			break;
+		dma_kunit_settle();
 	}
 	KUNIT_EXPECT_LT_MSG(test, tries, DMA_KUNIT_FAULT_TRIES,
 			    "allocation %u armed: %ld free pages fewer after the call",
@@ -831,6 +849,7 @@ unsigned int dma_kunit_fault_sweep(struct kunit *test,
 	int err;
 
 	dma_kunit_faults_setup(test);
+	dma_kunit_settle();
 	cma_used = dma_kunit_cma_used(test, cma);
 	for (nth = 1; nth <= DMA_KUNIT_MAX_FAULTS; nth++) {
 		err = dma_kunit_fault_once(test, ops, ctx, nth);
