@@ -34,6 +34,14 @@ debug_arches=${DEBUG_ARCHES-x86_64 arm64}
 start=$SECONDS
 status=0
 
+# timed NAME: end the step running since the last call, naming it NAME;
+# the table of steps and their seconds closes the output.
+steps=() step_start=$SECONDS
+timed() {
+	steps+=("$(printf '%5ds  %s' $((SECONDS - step_start)) "$1")")
+	step_start=$SECONDS
+}
+
 setup_args=()
 [[ " $arches " == *" arm64 "* ]] && setup_args=(--io)
 "$top/scripts/setup.sh" "${setup_args[@]}" || die "setup failed"
@@ -41,6 +49,7 @@ echo "DMA-direct rewrite: make check on Linux $(base_version "$build/base")" \
 	"(Debian linux-source-6.12), arches: $kunit_arches"
 python3 "$top/scripts/series.py" assemble ours || die "series does not apply"
 python3 "$top/scripts/series.py" assemble base || die "test patches do not apply to base"
+timed "setup, base tree, assembling both trees"
 
 runs=()
 for arch in $kunit_arches; do
@@ -56,6 +65,7 @@ for arch in $kunit_arches; do
 		"$top/scripts/kunit.sh" "$tree" "$arch" $vs || status=1
 		for v in $vs; do runs+=("$tree-$arch-$v"); done
 		log "$tree/$arch done in $((SECONDS - t))s"
+		timed "KUnit: $tree/$arch, build or cache and boots:$vs"
 	done
 done
 
@@ -64,11 +74,13 @@ done
 log "bisectability: the objects of each patch, one patch at a time"
 # shellcheck disable=SC2086
 "$top/scripts/bisect-check.sh" $arches || { log "bisect: FAILED"; status=1; }
+timed "bisectability"
 
 # Every architecture and configuration that builds our files: the
 # objects concerned, with W=1, and the symbols of distribution kernels.
 log "compile matrix: our files on every architecture and configuration"
 "$top/scripts/matrix.sh" || { log "matrix: FAILED"; status=1; }
+timed "compile matrix"
 
 # Lockdep and DMA API debugging report without failing a KUnit case (a
 # KASAN report does fail it): look for their reports in the debug logs.
@@ -98,6 +110,7 @@ for run in "${runs[@]}"; do
 		"$(kernel_dir ours kunit "ours-$arch")-debug" \
 		"$(cross_prefix "$arch")nm" || status=1
 done
+timed "debug reports and kmemleak"
 
 io=$build/results/io-check.txt
 : > "$io"
@@ -106,12 +119,15 @@ if [[ " $arches " == *" arm64 "* ]]; then
 	"$top/scripts/io-boot.sh" ours arm64 noncoherent noncoherent-swiotlb |
 		tee "$io" || { log "io: FAILED"; status=1; }
 fi
+timed "real block I/O"
 
 log "benchmark, quick mode: it builds and runs on both trees"
 ARCHES=$arches "$top/scripts/bench.sh" --quick || { log "bench: FAILED"; status=1; }
+timed "benchmark, quick"
 
 # shellcheck disable=SC2086
 "$top/scripts/lint.sh" $arches || { log "lint: FAILED"; status=1; }
+timed "lint"
 
 log "the committed patches/ against a fresh export of the series"
 python3 "$top/scripts/series.py" check-export "$top/patches" ||
@@ -126,7 +142,11 @@ else
 	status=1
 fi
 
+timed "patches/ and upstream-overlap"
 log "make check took $((SECONDS - start))s"
+echo
+echo "Time of each step:"
+printf '  %s\n' "${steps[@]}"
 if [ -s "$io" ]; then
 	echo
 	echo "Real I/O, arm64, disks DMA non-coherent (device tree):"

@@ -101,13 +101,88 @@ kunit_cc() {
 	echo "ccache ${cross}gcc"
 }
 
+# Kernels already built: a KUnit kernel is kept, whole build directory,
+# under its key (kernel_key), and a later build with the same key copies
+# it back instead of running kbuild, which costs 20 to 60 seconds even
+# when ccache serves every object.  KERNEL_CACHE=0 turns this off;
+# KERNEL_CACHE_KEEP (default 24) is how many kernels are kept.
+kernel_cache=${XDG_CACHE_HOME:-$HOME/.cache}/dma-direct-check/kernels
+[ "${KERNEL_CACHE:-1}" = 0 ] && kernel_cache=
+
+# kernel_key SRC ARCH ARG...: the key of a build of tree SRC: its committed
+# sources, the arch, the compiler, the build's arguments ARG (kunit.py's,
+# or a name), the content of those that name files outside the tree
+# (configuration fragments) and the recipes.  Empty if SRC has changes of
+# its own (a mutation tried in the assembled tree is always built).
+kernel_key() {
+	local src=$1 arch=$2 a f
+	shift 2
+	[ -z "$(git -C "$src" status --porcelain 2>/dev/null)" ] &&
+		git -C "$src" rev-parse -q --verify 'HEAD^{tree}' > /dev/null ||
+		return 0
+	{
+		git -C "$src" rev-parse 'HEAD^{tree}'
+		echo "$arch"
+		$(kunit_cc "$arch") --version | head -n 1
+		declare -f kunit_build kunit_arch_args io_kernel_build
+		for a; do
+			echo "${a//"$src"/SRC}"
+			f=${a#--kunitconfig=}
+			case $f in
+			"$src"/*) continue ;;
+			/*) ;;
+			*) continue ;;
+			esac
+			[ -d "$f" ] && f=$f/.kunitconfig
+			sha256sum < "$f"
+		done
+	} | sha256sum | cut -c1-64
+}
+
+# kernel_cache_get KEY BDIR: put the kept kernel KEY in BDIR, its files
+# newer than the sources just assembled, so that make in it (lint, W=1)
+# rebuilds only what it is asked to.
+kernel_cache_get() {
+	local kept=$kernel_cache/$1 bdir=$2
+
+	[ -n "$kernel_cache" ] && [ -n "$1" ] && [ -d "$kept" ] || return 1
+	rm -rf "$bdir" && cp -a "$kept" "$bdir" || return 1
+	find "$bdir" -exec touch -h {} + && touch "$kept"
+}
+
+# kernel_cache_put KEY BDIR: keep the kernel just built in BDIR under KEY,
+# and only the newest KERNEL_CACHE_KEEP kernels.
+kernel_cache_put() {
+	local key=$1 bdir=$2 tmp
+
+	[ -n "$kernel_cache" ] && [ -n "$key" ] || return 0
+	mkdir -p "$kernel_cache" || return 0
+	tmp=$kernel_cache/.new.$$
+	rm -rf "$tmp"
+	if ! { cp -a "$bdir" "$tmp" && mv -T "$tmp" "$kernel_cache/$key"; } \
+		2> /dev/null; then
+		rm -rf "$tmp"
+	fi
+	find "$kernel_cache" -mindepth 1 -maxdepth 1 -name '[0-9a-f]*' \
+		-printf '%T@ %p\n' | sort -rn |
+		tail -n +"$((${KERNEL_CACHE_KEEP:-24} + 1))" | cut -d' ' -f2- |
+		xargs -r rm -rf
+}
+
 # kunit_build TREE ARCH BDIR LOGFILE KUNITCONFIG...: configure and build
-# the assembled TREE for ARCH in BDIR with kunit.py, saying once a minute
-# that a long build is alive.  On failure, shows the end of LOGFILE.
+# the assembled TREE for ARCH with kunit.py, or take the kernel from the
+# cache of kernels built before, saying once a minute that a long build
+# is alive.  On failure, shows the end of LOGFILE.
 kunit_build() {
-	local src bdir=$3 logf=$4 start=$SECONDS ticks=0 pid arch=$2
+	local src bdir=$3 logf=$4 start=$SECONDS pid arch=$2 key ticks=0
 	src=$(tree_dir "$1") || exit 1
 	shift 4
+	key=$(kernel_key "$src" "$arch" "$@")
+	if kernel_cache_get "$key" "$bdir"; then
+		echo "kept kernel $key" > "$logf"
+		log "taken from the kernel cache in $((SECONDS - start))s (built before from the same sources)"
+		return 0
+	fi
 	mkdir -p "$bdir"
 	# shellcheck disable=SC2046
 	python3 "$src/tools/testing/kunit/kunit.py" build \
@@ -116,15 +191,16 @@ kunit_build() {
 		> "$logf" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
-		sleep 5
+		sleep 1
 		ticks=$((ticks + 1))
-		[ $((ticks % 12)) -eq 0 ] &&
+		[ $((ticks % 60)) -eq 0 ] &&
 			log "  ... still building ($((SECONDS - start))s)"
 	done
 	if ! wait "$pid"; then
 		tail -n 40 "$logf"
 		return 1
 	fi
+	kernel_cache_put "$key" "$bdir"
 	log "built in $((SECONDS - start))s"
 }
 
@@ -189,13 +265,21 @@ io_kernel_image() {
 # and ARCH.config) from the assembled TREE, in kernel_dir TREE io TREE-ARCH.
 # The log goes to .build/results/io-TREE-ARCH-build.log.
 io_kernel_build() {
-	local tree=$1 arch=$2 src bdir blog image start=$SECONDS missing
+	local tree=$1 arch=$2 src bdir blog image start=$SECONDS missing key
 	local data=$top/scripts/io-boot make_args
 
 	src=$(tree_dir "$tree") && bdir=$(kernel_dir "$tree" io "$tree-$arch") &&
 		image=$(io_kernel_image "$arch") || return 1
 	blog=$build/results/io-$tree-$arch-build.log
-	mkdir -p "$bdir" "$build/results"
+	mkdir -p "$build/results"
+	key=$(kernel_key "$src" "$arch" io "$data/common.config" \
+		"$data/$arch.config")
+	if kernel_cache_get "$key" "$bdir"; then
+		echo "kept kernel $key" > "$blog"
+		log "the $tree I/O kernel for $arch, taken from the kernel cache in $((SECONDS - start))s"
+		return 0
+	fi
+	mkdir -p "$bdir"
 	read -ra make_args <<< "$(make_arch_args "$arch")"
 	make_args+=("CC=$(kunit_cc "$arch")")
 	cat "$data/common.config" "$data/$arch.config" > "$bdir/io.config"
@@ -213,6 +297,7 @@ io_kernel_build() {
 		log "options of the I/O kernel config not in .config: ${missing//$'\n'/ }"
 		return 1
 	fi
+	kernel_cache_put "$key" "$bdir"
 	log "built the $tree I/O kernel for $arch in $((SECONDS - start))s"
 }
 
