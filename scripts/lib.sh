@@ -115,11 +115,13 @@ kernel_cache=${XDG_CACHE_HOME:-$HOME/.cache}/dma-direct-check/kernels
 # (configuration fragments) and the recipes.  Empty if SRC has changes of
 # its own (a mutation tried in the assembled tree is always built).
 kernel_key() {
-	local src=$1 arch=$2 a f
+	local src=$1 arch=$2 a f changes
 	shift 2
-	[ -z "$(git -C "$src" status --porcelain 2>/dev/null)" ] &&
-		git -C "$src" rev-parse -q --verify 'HEAD^{tree}' > /dev/null ||
+	changes=$(git -C "$src" status --porcelain 2>&1 | head -n 3)
+	if [ -n "$changes" ]; then
+		log "kernel cache: not used, the tree has changes: ${changes//$'\n'/; }"
 		return 0
+	fi
 	{
 		git -C "$src" rev-parse 'HEAD^{tree}'
 		echo "$arch"
@@ -145,8 +147,15 @@ kernel_key() {
 kernel_cache_get() {
 	local kept=$kernel_cache/$1 bdir=$2
 
-	[ -n "$kernel_cache" ] && [ -n "$1" ] && [ -d "$kept" ] || return 1
-	rm -rf "$bdir" && cp -a "$kept" "$bdir" || return 1
+	[ -n "$kernel_cache" ] && [ -n "$1" ] || return 1
+	if [ ! -d "$kept" ]; then
+		log "kernel cache: no kernel kept under ${1:0:12}"
+		return 1
+	fi
+	if ! rm -rf "$bdir" || ! cp -a "$kept" "$bdir"; then
+		log "kernel cache: cannot copy ${1:0:12} to $bdir"
+		return 1
+	fi
 	find "$bdir" -exec touch -h {} + && touch "$kept"
 }
 
