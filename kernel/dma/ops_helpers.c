@@ -151,6 +151,25 @@ static void dma_common_unmap_buffer(struct device *dev, dma_addr_t dma,
 		ops->unmap_page(dev, dma, size, dir, attrs);
 }
 
+/*
+ * The buffer is handed out by page and zeroed through its kernel address:
+ * a CMA area in highmem (32-bit kernels) cannot serve it, so such a range
+ * goes back to CMA and the page allocator's lowmem is used.
+ */
+static struct page *dma_common_alloc_lowmem(struct device *dev, size_t size,
+					    gfp_t gfp)
+{
+	struct page *page = dma_alloc_contiguous(dev, size, gfp);
+
+	if (page && PageHighMem(page)) {
+		dma_free_contiguous(dev, page, size);
+		page = NULL;
+	}
+	if (!page)
+		page = alloc_pages_node(dev_to_node(dev), gfp, get_order(size));
+	return page;
+}
+
 /**
  * dma_common_alloc_pages() - dma_alloc_pages() for dma_map_ops users
  * @dev: device to allocate for
@@ -159,9 +178,10 @@ static void dma_common_unmap_buffer(struct device *dev, dma_addr_t dma,
  * @dir: direction the buffer will be used in
  * @gfp: allocation flags
  *
- * The pages come from the device's CMA area when it has one and from the
- * page allocator otherwise, are zeroed over their whole page-aligned size and
- * are then mapped for @dev without cache maintenance.
+ * The pages come from the device's CMA area when it has one, unless that
+ * lies in highmem, and from the page allocator otherwise, are zeroed over
+ * their whole page-aligned size and are then mapped for @dev without cache
+ * maintenance.
  *
  * Context: process context if @gfp allows blocking; may sleep then.  Any
  * context otherwise, and does not sleep: CMA is skipped, and the mapping
@@ -174,12 +194,9 @@ struct page *dma_common_alloc_pages(struct device *dev,
 				    size_t size, dma_addr_t *dma,
 				    enum dma_data_direction dir, gfp_t gfp)
 {
-	unsigned int order = get_order(size);
 	struct page *page;
 
-	page = dma_alloc_contiguous(dev, size, gfp);
-	if (!page)
-		page = alloc_pages_node(dev_to_node(dev), gfp, order);
+	page = dma_common_alloc_lowmem(dev, size, gfp);
 	if (!page)
 		return NULL;
 

@@ -129,8 +129,8 @@ static void dtest_dirty_free_pages(unsigned int order)
 	page = dma_alloc_from_contiguous(NULL, 1 << order, order, true);
 	if (!page)
 		return;
-	if (!PageHighMem(page))
-		memset(page_address(page), 0xa5, PAGE_SIZE << order);
+	for (i = 0; i < 1U << order; i++)
+		memset_page(page + i, 0, 0xa5, PAGE_SIZE);
 	dma_release_from_contiguous(NULL, page, 1 << order);
 }
 
@@ -1336,6 +1336,59 @@ static void dma_direct_alloc_cma_unreachable(struct kunit *test)
 			    "the unreachable CMA range did not go back");
 }
 
+/*
+ * A CMA area in highmem (32-bit kernels).  A coherent buffer from it has
+ * no linear address: it is mapped in vmalloc space, zeroed through that
+ * mapping, and its pages go back to CMA.  dma_alloc_pages() hands out
+ * pages with a linear address only: the CMA range goes back and the
+ * pages come from the page allocator's lowmem.  That a highmem page for
+ * DMA_ATTR_NO_KERNEL_MAPPING skips arch_dma_prep_coherent() cannot be
+ * seen here: arm has no arch_dma_prep_coherent(), and its non-coherent
+ * devices allocate through arch_dma_alloc().
+ */
+static void dma_direct_alloc_cma_highmem(struct kunit *test)
+{
+	struct device *dev = dma_kunit_simple_device(test, false);
+	size_t size = DTEST_CMA_SIZE;
+	struct dtest_coherent *buf;
+	dma_addr_t first, dma;
+	struct page *page;
+	int tries;
+
+	if (!IS_ENABLED(CONFIG_HIGHMEM))
+		kunit_skip(test, "no highmem in this kernel");
+	if (!dma_kunit_cma_highmem(dev))
+		kunit_skip(test, "the CMA area is in lowmem");
+
+	dtest_dirty_free_pages(get_order(size));
+	buf = dtest_alloc(test, dev, size, 0);
+	first = buf->dma;
+	KUNIT_ASSERT_TRUE_MSG(test, dtest_in_cma(dev, first, size),
+			      "%pad is not in the CMA area", &first);
+	page = dtest_dma_page(dev, first);
+	KUNIT_EXPECT_TRUE(test, PageHighMem(page));
+	KUNIT_ASSERT_TRUE(test, is_vmalloc_addr(buf->cpu));
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(buf->cpu), page);
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(buf->cpu + size - 1),
+			    page + PFN_DOWN(size - 1));
+	dtest_expect_zeroed(test, buf->cpu, size, size);
+	dtest_free_now(test, buf);
+
+	for (tries = 0; tries < DTEST_CMA_TRIES; tries++) {
+		page = dma_alloc_pages(dev, size, &dma, DMA_BIDIRECTIONAL,
+				       GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		KUNIT_EXPECT_FALSE(test, PageHighMem(page));
+		KUNIT_EXPECT_FALSE_MSG(test, dtest_in_cma(dev, dma, size),
+				       "%pad is in the CMA area", &dma);
+		dma_free_pages(dev, size, page, dma, DMA_BIDIRECTIONAL);
+		if (dtest_cma_probe(test, dev) == first)
+			break;
+	}
+	KUNIT_EXPECT_LT_MSG(test, tries, DTEST_CMA_TRIES,
+			    "the CMA range at %pad did not go back", &first);
+}
+
 /* Free pages in each zone type of every node, per-CPU deltas included. */
 static void dtest_count_free(unsigned long free[MAX_NR_ZONES])
 {
@@ -2396,10 +2449,9 @@ static void dma_direct_can_mmap_query(struct kunit *test)
  */
 #if IS_ENABLED(CONFIG_MMU)
 
-/* The kernel PTE that maps @addr with a page of its own, or NULL. */
-static pte_t *dtest_kernel_pte(unsigned long addr)
+/* The PMD under @pgd with a page table for @addr, or NULL. */
+static pmd_t *dtest_pmd(pgd_t *pgd, unsigned long addr)
 {
-	pgd_t *pgd = pgd_offset_k(addr);
 	p4d_t *p4d;
 	pud_t *pud;
 	pmd_t *pmd;
@@ -2415,7 +2467,15 @@ static pte_t *dtest_kernel_pte(unsigned long addr)
 	pmd = pmd_offset(pud, addr);
 	if (pmd_none(*pmd) || pmd_leaf(*pmd))
 		return NULL;
-	return pte_offset_kernel(pmd, addr);
+	return pmd;
+}
+
+/* The kernel PTE that maps @addr with a page of its own, or NULL. */
+static pte_t *dtest_kernel_pte(unsigned long addr)
+{
+	pmd_t *pmd = dtest_pmd(pgd_offset_k(addr), addr);
+
+	return pmd ? pte_offset_kernel(pmd, addr) : NULL;
 }
 
 /*
@@ -2478,25 +2538,28 @@ static void dma_direct_remap_pgprot(struct kunit *test)
 	}
 }
 
-/* The protection of the user PTE at @uaddr, or the test fails. */
+/*
+ * The protection of the user PTE at @uaddr, or the test fails.  It is read
+ * from the page table: follow_pfnmap_start() gives pte_pgprot(), which
+ * some architectures (32-bit arm) leave at 0.
+ */
 static pgprot_t dtest_user_pgprot(struct kunit *test, unsigned long uaddr)
 {
-	struct follow_pfnmap_args args = { .address = uaddr };
 	struct mm_struct *mm = current->mm;
-	pgprot_t prot = __pgprot(0);
-	int err = -EFAULT;
+	pte_t *ptep = NULL, pte = __pte(0);
+	pmd_t *pmd;
 
 	mmap_read_lock(mm);
-	args.vma = vma_lookup(mm, uaddr);
-	if (args.vma)
-		err = follow_pfnmap_start(&args);
-	if (!err) {
-		prot = args.pgprot;
-		follow_pfnmap_end(&args);
+	pmd = dtest_pmd(pgd_offset(mm, uaddr), uaddr);
+	if (pmd)
+		ptep = pte_offset_map(pmd, uaddr);
+	if (ptep) {
+		pte = ptep_get(ptep);
+		pte_unmap(ptep);
 	}
 	mmap_read_unlock(mm);
-	KUNIT_ASSERT_EQ_MSG(test, err, 0, "no PTE at %#lx", uaddr);
-	return prot;
+	KUNIT_ASSERT_TRUE_MSG(test, pte_present(pte), "no PTE at %#lx", uaddr);
+	return dtest_pte_prot(pte);
 }
 
 /*
@@ -3128,6 +3191,13 @@ static void dtest_expect_decrypt_leak(struct kunit *test, struct device *dev,
 
 #define DTEST_CRYPT_SIZE	(5 * PAGE_SIZE)
 
+/* Coherent buffers from a CMA area in highmem are remapped, never decrypted. */
+static void dtest_need_linear_coherent(struct kunit *test, struct device *dev)
+{
+	if (dma_kunit_cma_highmem(dev))
+		kunit_skip(test, "CMA is in highmem: buffers have no linear alias to decrypt");
+}
+
 /*
  * A coherent buffer shared in the clear is decrypted once, at its linear
  * address, over its pages rather than its allocation order; free encrypts
@@ -3140,8 +3210,7 @@ static void dma_direct_decrypt_coherent(struct kunit *test)
 	size_t size = DTEST_CRYPT_SIZE;
 	struct dtest_coherent *buf;
 
-	if (dma_kunit_cma_highmem(dev))
-		kunit_skip(test, "CMA is in highmem: buffers have no linear alias to decrypt");
+	dtest_need_linear_coherent(test, dev);
 	log = dtest_stub_crypt(test);
 	buf = dtest_alloc(test, dev, size, 0);
 	dtest_expect_crypt(test, log, buf->cpu, size, 1, 0);
@@ -3175,11 +3244,13 @@ static void dma_direct_decrypt_pages(struct kunit *test)
 static void dma_direct_decrypt_fail_coherent(struct kunit *test)
 {
 	struct device *dev = dma_kunit_simple_device(test, false);
-	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
+	struct dtest_crypt *log;
 	dma_addr_t dma;
 	void *cpu;
 
+	dtest_need_linear_coherent(test, dev);
+	log = dtest_stub_crypt(test);
 	log->dec_ret = -EIO;
 	cpu = dma_alloc_coherent(dev, size, &dma, GFP_KERNEL);
 	KUNIT_EXPECT_NULL(test, cpu);
@@ -3207,11 +3278,15 @@ static void dma_direct_decrypt_fail_pages(struct kunit *test)
 static void dma_direct_encrypt_fail_coherent(struct kunit *test)
 {
 	struct device *dev = dma_kunit_simple_device(test, false);
-	struct dtest_crypt *log = dtest_stub_crypt(test);
 	size_t size = DTEST_CRYPT_SIZE;
-	struct dtest_coherent *buf = dtest_alloc(test, dev, size, 0);
-	struct page *page = virt_to_page(buf->cpu);
+	struct dtest_coherent *buf;
+	struct dtest_crypt *log;
+	struct page *page;
 
+	dtest_need_linear_coherent(test, dev);
+	log = dtest_stub_crypt(test);
+	buf = dtest_alloc(test, dev, size, 0);
+	page = virt_to_page(buf->cpu);
 	get_page(page);
 	dtest_reclaim_at_end(test, dev, page, size);
 	log->enc_ret = -EIO;
@@ -3319,6 +3394,7 @@ static struct kunit_case dma_direct_cases[] = {
 			 dtest_narrow_coh_gen_params),
 	KUNIT_CASE_PARAM(dma_direct_alloc_cma_first, dtest_coh_gen_params),
 	KUNIT_CASE(dma_direct_alloc_cma_unreachable),
+	KUNIT_CASE(dma_direct_alloc_cma_highmem),
 	KUNIT_CASE(dma_direct_alloc_zone_retry),
 	KUNIT_CASE_PARAM(dma_direct_alloc_no_kernel_mapping,
 			 dtest_mask_coh_gen_params),
