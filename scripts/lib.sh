@@ -152,7 +152,9 @@ kernel_cache_get() {
 		log "kernel cache: no kernel kept under ${1:0:12}"
 		return 1
 	fi
-	if ! rm -rf "$bdir" || ! cp -a "$kept" "$bdir"; then
+	# The first kernel of a fresh clone has no parent directory yet.
+	if ! rm -rf "$bdir" || ! mkdir -p "${bdir%/*}" ||
+		! cp -a "$kept" "$bdir"; then
 		log "kernel cache: cannot copy ${1:0:12} to $bdir"
 		return 1
 	fi
