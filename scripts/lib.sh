@@ -126,7 +126,9 @@ kernel_key() {
 		git -C "$src" rev-parse 'HEAD^{tree}'
 		echo "$arch"
 		$(kunit_cc "$arch") --version | head -n 1
-		declare -f kunit_build kunit_arch_args io_kernel_build
+		# The compiler's version line does not name its target.
+		declare -f kunit_build kunit_arch_args io_kernel_build \
+			kunit_cc cross_prefix make_arch_args
 		for a; do
 			echo "${a//"$src"/SRC}"
 			f=${a#--kunitconfig=}
