@@ -33,6 +33,15 @@ kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv um}}
 debug_arches=${DEBUG_ARCHES-x86_64 arm64}
 start=$SECONDS
 status=0
+failures=()
+
+# failed WHAT: make check fails; WHAT is named again after the KUnit
+# total, the last lines of the output, which are all a CI log may keep.
+failed() {
+	log "$1: FAILED"
+	failures+=("$1")
+	status=1
+}
 
 # timed NAME: end the step running since the last call, naming it NAME;
 # the table of steps and their seconds closes the output.
@@ -62,7 +71,8 @@ for arch in $kunit_arches; do
 		[ $tree = ours ] && [[ " $debug_arches " == *" $arch "* ]] &&
 			vs="$vs debug"
 		# shellcheck disable=SC2086
-		"$top/scripts/kunit.sh" "$tree" "$arch" $vs || status=1
+		"$top/scripts/kunit.sh" "$tree" "$arch" $vs ||
+			failed "KUnit $tree/$arch"
 		for v in $vs; do runs+=("$tree-$arch-$v"); done
 		log "$tree/$arch done in $((SECONDS - t))s"
 		timed "KUnit: $tree/$arch, build or cache and boots:$vs"
@@ -73,13 +83,13 @@ done
 # with W=1, in the configuration of the KUnit kernels just built.
 log "bisectability: the objects of each patch, one patch at a time"
 # shellcheck disable=SC2086
-"$top/scripts/bisect-check.sh" $arches || { log "bisect: FAILED"; status=1; }
+"$top/scripts/bisect-check.sh" $arches || failed bisectability
 timed "bisectability"
 
 # Every architecture and configuration that builds our files: the
 # objects concerned, with W=1, and the symbols of distribution kernels.
 log "compile matrix: our files on every architecture and configuration"
-"$top/scripts/matrix.sh" || { log "matrix: FAILED"; status=1; }
+"$top/scripts/matrix.sh" || failed "compile matrix"
 timed "compile matrix"
 
 # Lockdep and DMA API debugging report without failing a KUnit case (a
@@ -87,8 +97,7 @@ timed "compile matrix"
 for run in "${runs[@]}"; do
 	[[ $run == *-debug ]] || continue
 	if [ ! -f "$build/results/$run.log" ]; then
-		log "$run: no kernel log to look for debug reports in"
-		status=1
+		failed "$run: no kernel log to look for debug reports in"
 		continue
 	fi
 	splats=$(grep -a -E 'BUG: |possible (circular|recursive) locking|inconsistent lock state|lock held when returning|DMA-API: ' \
@@ -97,7 +106,7 @@ for run in "${runs[@]}"; do
 	if [ -n "$splats" ]; then
 		log "$run: debug reports in the kernel log:"
 		echo "$splats" | head -n 20 | sed 's/^/    /'
-		status=1
+		failed "$run: debug reports"
 	else
 		log "$run: no lockdep, DMA API or KASAN report in the kernel log"
 	fi
@@ -108,7 +117,7 @@ for run in "${runs[@]}"; do
 	log "$run: kmemleak reports"
 	python3 "$top/scripts/kmemleak_check.py" "$build/results/$run.log" \
 		"$(kernel_dir ours kunit "ours-$arch")-debug" \
-		"$(cross_prefix "$arch")nm" || status=1
+		"$(cross_prefix "$arch")nm" || failed "$run: kmemleak"
 done
 timed "debug reports and kmemleak"
 
@@ -117,29 +126,28 @@ io=$build/results/io-check.txt
 if [[ " $arches " == *" arm64 "* ]]; then
 	log "real block I/O on arm64 with DMA non-coherent disks"
 	"$top/scripts/io-boot.sh" ours arm64 noncoherent noncoherent-swiotlb |
-		tee "$io" || { log "io: FAILED"; status=1; }
+		tee "$io" || failed "real block I/O"
 fi
 timed "real block I/O"
 
 log "benchmark, quick mode: it builds and runs on both trees"
-ARCHES=$arches "$top/scripts/bench.sh" --quick || { log "bench: FAILED"; status=1; }
+ARCHES=$arches "$top/scripts/bench.sh" --quick || failed benchmark
 timed "benchmark, quick"
 
 # shellcheck disable=SC2086
-"$top/scripts/lint.sh" $arches || { log "lint: FAILED"; status=1; }
+"$top/scripts/lint.sh" $arches || failed lint
 timed "lint"
 
 log "the committed patches/ against a fresh export of the series"
 python3 "$top/scripts/series.py" check-export "$top/patches" ||
-	{ log "patches/: FAILED"; status=1; }
+	failed "patches/ against a fresh export"
 
 overlap=$top/../shared/bin/upstream-overlap
 if [ -x "$overlap" ]; then
 	log "upstream-overlap against the base tree"
-	(cd "$top" && "$overlap" "$build/base") || { log "overlap: FAILED"; status=1; }
+	(cd "$top" && "$overlap" "$build/base") || failed upstream-overlap
 else
-	log "upstream-overlap: $overlap not found (../shared must sit beside this repository)"
-	status=1
+	failed "upstream-overlap: $overlap not found (../shared must sit beside this repository)"
 fi
 
 timed "patches/ and upstream-overlap"
@@ -157,5 +165,10 @@ if [ -s "$build/results/matrix.txt" ]; then
 	echo "Compile matrix (W=1; what each configuration kept of the DMA suites and features):"
 	sed 's/^/  /' "$build/results/matrix.txt"
 fi
-python3 "$top/scripts/summary.py" "${runs[@]}" || status=1
+python3 "$top/scripts/summary.py" "${runs[@]}" || failed "KUnit results"
+if [ ${#failures[@]} -gt 0 ]; then
+	echo
+	echo "make check FAILED in ${#failures[@]} step(s):"
+	printf '  %s\n' "${failures[@]}"
+fi
 exit $status
