@@ -2554,6 +2554,8 @@ static pgprot_t dtest_user_pgprot(struct kunit *test, unsigned long uaddr)
 	if (pmd)
 		ptep = pte_offset_map(pmd, uaddr);
 	if (ptep) {
+		/* pte_offset_map() holds the RCU read lock out of sparse's sight. */
+		__acquire(RCU);
 		pte = ptep_get(ptep);
 		pte_unmap(ptep);
 	}
