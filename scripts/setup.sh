@@ -54,6 +54,42 @@ if [ "${1:-}" = --io ] && [ ! -x "$busybox_arm64" ]; then
 	[ $rc -eq 0 ] || die "cannot unpack busybox-static:arm64"
 fi
 
+# QEMU 10 for the riscv64 boots: Debian 12's QEMU (7.2) offers no Zicbom,
+# without which riscv's cache maintenance for non-coherent devices is
+# patched out at boot.  It comes from bookworm-backports (the same
+# registry; apt installs nothing from there unless asked by name),
+# unpacked under .build/qemu-riscv and not installed: the other arches keep
+# Debian 12's QEMU, which the benchmark's figures were measured with.
+qemu_riscv=$build/qemu-riscv
+if [ ! -x "$qemu_riscv/bin/qemu-system-riscv64" ]; then
+	log "fetching QEMU for riscv64 from bookworm-backports into .build/qemu-riscv"
+	bpo=/etc/apt/sources.list.d/dma-direct-backports.sources
+	if [ ! -f "$bpo" ]; then
+		printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
+			'Suites: bookworm-backports' 'Components: main' \
+			'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+			sudo_cmd tee "$bpo" > /dev/null
+		sudo_cmd apt-get update -qq
+	fi
+	rm -rf "$qemu_riscv"
+	mkdir -p "$qemu_riscv/debs" "$qemu_riscv/bin"
+	(cd "$qemu_riscv/debs" && apt-get download -q \
+		qemu-system-riscv/bookworm-backports \
+		qemu-system-data/bookworm-backports opensbi/bookworm-backports) \
+		> "$qemu_riscv/download.log" 2>&1 ||
+		{ cat "$qemu_riscv/download.log" >&2; die "cannot download QEMU from bookworm-backports"; }
+	for deb in "$qemu_riscv"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$qemu_riscv/root" || die "cannot unpack $deb"
+	done
+	libs=$(ldd "$qemu_riscv/root/usr/bin/qemu-system-riscv64" | grep 'not found') &&
+		die "QEMU for riscv64 lacks libraries: $libs"
+	# -L: its own firmware (OpenSBI 1.5) and data, not Debian 12's.
+	printf '#!/bin/sh\nexec "%s" -L "%s" "$@"\n' \
+		"$qemu_riscv/root/usr/bin/qemu-system-riscv64" \
+		"$qemu_riscv/root/usr/share/qemu" > "$qemu_riscv/bin/qemu-system-riscv64"
+	chmod +x "$qemu_riscv/bin/qemu-system-riscv64"
+fi
+
 tarball=$(ls /usr/src/linux-source-6.12*.tar.xz 2>/dev/null | sort -V | tail -n1) || true
 [ -n "$tarball" ] || die "linux-source-6.12 tarball not found in /usr/src"
 # The package version, not only the path: an upgrade keeps the path.
