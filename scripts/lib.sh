@@ -109,7 +109,8 @@ kunit_cc() {
 # under its key (kernel_key), and a later build with the same key copies
 # it back instead of running kbuild, which costs 20 to 60 seconds even
 # when ccache serves every object.  KERNEL_CACHE=0 turns this off;
-# KERNEL_CACHE_KEEP (default 24) is how many kernels are kept.
+# KERNEL_CACHE_KEEP (default 16, a make check's worth) is how many
+# kernels are kept.
 kernel_cache=${XDG_CACHE_HOME:-$HOME/.cache}/dma-direct-check/kernels
 [ "${KERNEL_CACHE:-1}" = 0 ] && kernel_cache=
 
@@ -168,12 +169,22 @@ kernel_cache_get() {
 }
 
 # kernel_cache_put KEY BDIR: keep the kernel just built in BDIR under KEY,
-# and only the newest KERNEL_CACHE_KEEP kernels.
+# and only the newest KERNEL_CACHE_KEEP kernels.  A kernel is not kept
+# where that would leave less than KERNEL_CACHE_MIN_FREE GiB (default 16)
+# free on the cache's file system: the cache only saves time, and the
+# steps after the builds still need space.
 kernel_cache_put() {
-	local key=$1 bdir=$2 tmp
+	local key=$1 bdir=$2 tmp need free
 
 	[ -n "$kernel_cache" ] && [ -n "$key" ] || return 0
 	mkdir -p "$kernel_cache" || return 0
+	need=$(du -sk "$bdir" | cut -f1)
+	free=$(df -Pk "$kernel_cache" | awk 'NR == 2 { print $4 }')
+	need=$((need + ${KERNEL_CACHE_MIN_FREE:-16} * 1024 * 1024))
+	if [ "${free:-0}" -lt "$need" ]; then
+		log "kernel cache: not kept, $((free >> 20)) GiB free on $kernel_cache"
+		return 0
+	fi
 	tmp=$kernel_cache/.new.$$
 	rm -rf "$tmp"
 	if ! { cp -a "$bdir" "$tmp" && mv -T "$tmp" "$kernel_cache/$key"; } \
@@ -182,7 +193,7 @@ kernel_cache_put() {
 	fi
 	find "$kernel_cache" -mindepth 1 -maxdepth 1 -name '[0-9a-f]*' \
 		-printf '%T@ %p\n' | sort -rn |
-		tail -n +"$((${KERNEL_CACHE_KEEP:-24} + 1))" | cut -d' ' -f2- |
+		tail -n +"$((${KERNEL_CACHE_KEEP:-16} + 1))" | cut -d' ' -f2- |
 		xargs -r rm -rf
 }
 
