@@ -1,31 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh: everything.  The DMA suites on x86_64, arm64 and riscv64,
-# each booted in five variants (default, swiotlb=force,
-# coherent_pool=256K, 4 vCPUs, 6 GiB of RAM), on our tree and
-# (differential run) on the pristine base tree with only
-# the test patches, plus a debug kernel of our tree on x86_64 and arm64; that every
-# patch of the series builds on its own; the compile matrix (our files on
-# seven architectures and in configurations that toggle what they branch
-# on, Debian's included); real block I/O on arm64 through
-# disks that a device tree marks DMA non-coherent, with and without
-# swiotlb=force; the benchmark in quick mode; then lint, the committed
-# patches/ against a fresh export, and the upstream-overlap bounds.  The
-# last line is the KUnit total.
+# check.sh: everything.  The DMA suites on x86_64, arm64, riscv64 and
+# 32-bit arm, each booted in five variants (default, swiotlb=force,
+# coherent_pool=256K, 4 vCPUs, 6 GiB of RAM; arm all but the last), and
+# once on UML, on our tree and (differential run) on the pristine base
+# tree with only the test patches, plus a debug kernel of our tree on
+# x86_64 and arm64; that every patch of the series builds on its own; the
+# compile matrix (our files on seven architectures and in configurations
+# that toggle what they branch on, Debian's included); real block I/O on
+# arm64 through disks that a device tree marks DMA non-coherent, with and
+# without swiotlb=force; the benchmark in quick mode; then lint, the
+# committed patches/ against a fresh export, and the upstream-overlap
+# bounds.  The last lines are the KUnit total and the failed steps.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arches=${ARCHES:-x86_64 arm64}
 variants=${VARIANTS:-default swiotlb pool256k smp4 highmem}
-# riscv64 boots the suites too; its kernels are tested, not linted,
-# bisected or benchmarked (the compile matrix builds riscv with W=1).
-# KUNIT_ARCHES="x86_64 arm64 riscv um arm" adds 32-bit arm (LPAE, highmem,
-# CMA in highmem), which is not in the default for want of time: its two
-# kernels would take a cold check past an hour.
-# UML (um), KUnit's default, runs the suites once, with kunit.py's own
-# defaults and no arch fragment, as a developer without --arch gets them.
-kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv um}}
+# riscv64 and 32-bit arm (LPAE, highmem, CMA in highmem) boot the suites
+# too; their kernels are tested, not linted, bisected or benchmarked (the
+# compile matrix builds both with W=1).  UML (um), KUnit's default, runs
+# the suites once, with kunit.py's own defaults and no arch fragment, as
+# a developer without --arch gets them.
+kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv arm um}}
 # The debug kernel (lockdep, DMA API debugging, KASAN, kmemleak) is one
 # more build per arch, on our tree only: arm64, where the suites reach the
 # most code (non-coherent devices, remap, the atomic pools), and x86_64,

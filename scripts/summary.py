@@ -8,7 +8,13 @@ per run and suite, why cases skipped (each reason the kernel gave, with
 the runs it was given in), the log lines of every failed case, and last
 the plain total line 'N passed, N failed, N skipped'.  Exits 1 on any failure or
 missing run.
+
+scripts/expected-failures lists the cases that fail on the base tree
+because of an upstream bug the series fixes: there they count as expected
+failures, and one that passes where it is listed fails the summary (the
+case no longer catches the bug it is listed for).
 """
+import fnmatch
 import json
 import os
 import re
@@ -16,6 +22,28 @@ import sys
 
 RES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                    '.build', 'results')
+
+
+def expected_failures():
+    """(run glob, suite.case glob, why) of each line of the expected list."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'expected-failures')
+    entries = []
+    for line in open(path):
+        line = line.strip()
+        if line and not line.startswith('#'):
+            run, case, why = line.split(None, 2)
+            entries.append((run, case, why))
+    return entries
+
+
+def expected(entries, run, case):
+    """The reason @case is expected to fail in @run, or None."""
+    for run_glob, case_glob, why in entries:
+        if fnmatch.fnmatchcase(run, run_glob) and \
+           fnmatch.fnmatchcase(case, case_glob):
+            return why
+    return None
 
 
 def leaves(group):
@@ -84,8 +112,9 @@ def print_skip_reasons(runs):
 
 
 def main(runs):
-    rows, failed_cases, missing = [], [], []
+    rows, failed_cases, missing, xfail, xpass = [], [], [], [], []
     total = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
+    entries = expected_failures()
     for run in runs:
         path = os.path.join(RES, run + '.json')
         if not os.path.exists(path):
@@ -99,12 +128,22 @@ def main(runs):
             count = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
             for name, status in leaves(suite):
                 status = status if status in count else 'FAIL'
-                count[status] += 1
+                why = expected(entries, run, suite['name'] + '.' + name)
+                if why and status == 'FAIL':
+                    xfail.append((run, suite['name'], name, why))
+                    status = 'XFAIL'
+                elif why:
+                    xpass.append((run, suite['name'], name, why))
+                    status = 'FAIL'
+                count[status] = count.get(status, 0) + 1
                 if status == 'FAIL':
                     failed_cases.append((run, suite['name'], name))
             for k in total:
                 total[k] += count[k]
-            rows.append((run, suite['name'], count['PASS'], count['FAIL'],
+            failed = str(count['FAIL'])
+            if count.get('XFAIL'):
+                failed += '+%dx' % count['XFAIL']
+            rows.append((run, suite['name'], count['PASS'], failed,
                          count['SKIP']))
 
     print()
@@ -112,20 +151,33 @@ def main(runs):
                                        'skipped'))
     print('-' * 79)
     for r in rows:
-        print('%-28s %-26s %7d %7d %7d' % r)
+        print('%-28s %-26s %7d %7s %7d' % r)
     print('-' * 79)
     print_skip_reasons([r for r in runs if r not in missing])
     for run in missing:
         print('%-28s %-26s  did not complete: see .build/results/%s.out'
               % (run, '-', run))
+    if xfail:
+        print('\nExpected failures ("+Nx" above: upstream bugs the series '
+              'fixes, scripts/expected-failures):')
+        by_why = {}
+        for run, suite, case, why in xfail:
+            by_why.setdefault(why, []).append('%s: %s.%s' % (run, suite, case))
+        for why, where in by_why.items():
+            print('  ' + why)
+            print('\n'.join('    ' + w for w in where))
+    for run, suite, case, why in xpass:
+        print('\nPASSED, BUT EXPECTED TO FAIL %s: %s.%s (%s)'
+              % (run, suite, case, why))
     for run, suite, case in failed_cases:
         print('\nFAILED %s: %s.%s' % (run, suite, case))
         for line in failure_lines(run, case):
             print('    ' + line)
     if failed_cases or missing:
         print('\nFull logs: .build/results/<run>.log (kernel), <run>.out (kunit.py)')
-    print('%d passed, %d failed, %d skipped' %
-          (total['PASS'], total['FAIL'] + len(missing), total['SKIP']))
+    xf = ', %d expected failures' % len(xfail) if xfail else ''
+    print('%d passed, %d failed, %d skipped%s' %
+          (total['PASS'], total['FAIL'] + len(missing), total['SKIP'], xf))
     return 1 if failed_cases or missing else 0
 
 
