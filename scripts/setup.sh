@@ -32,6 +32,21 @@ if [ ${#missing[@]} -gt 0 ]; then
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# unpack_debs DIR PKG...: download the Debian packages PKG (apt-get
+# download syntax: name[:arch][/suite]) and unpack them, not installed,
+# into DIR/root.  Dies on failure.
+unpack_debs() {
+	local dir=$1 deb
+	shift
+	rm -rf "$dir/debs" "$dir/root"
+	mkdir -p "$dir/debs"
+	(cd "$dir/debs" && apt-get download -q "$@") > "$dir/download.log" 2>&1 ||
+		{ cat "$dir/download.log" >&2; die "cannot download $*"; }
+	for deb in "$dir"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$dir/root" || die "cannot unpack $deb"
+	done
+}
+
 # With --io, for the arm64 I/O boots (scripts/io-boot.sh): an arm64 static
 # busybox for their initramfs, Debian's busybox-static for arm64, unpacked
 # and not installed.  apt-get download needs the foreign architecture
@@ -43,20 +58,16 @@ if [ "${1:-}" = --io ] && [ ! -x "$busybox_arm64" ]; then
 		sudo_cmd dpkg --add-architecture arm64
 		sudo_cmd apt-get update -qq
 	fi
-	mkdir -p "$build/io"
-	d=$(mktemp -d "$build/io/busybox.XXXXXX")
-	(cd "$d" && apt-get download -q busybox-static:arm64) > "$d/log" 2>&1 ||
-		{ cat "$d/log" >&2; rm -rf "$d"; die "cannot download busybox-static:arm64"; }
-	dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$d/x" &&
-		cp "$d/x/bin/busybox" "$busybox_arm64"
-	rc=$?
+	d=$build/io/busybox
+	unpack_debs "$d" busybox-static:arm64
+	cp "$d/root/bin/busybox" "$busybox_arm64" ||
+		die "no busybox in busybox-static:arm64"
 	rm -rf "$d"
-	[ $rc -eq 0 ] || die "cannot unpack busybox-static:arm64"
 fi
 
-# QEMU 10 for the riscv64 boots: Debian 12's QEMU (7.2) offers no Zicbom,
-# without which riscv's cache maintenance for non-coherent devices is
-# patched out at boot.  It comes from bookworm-backports (the same
+# QEMU 10 for the riscv64 boots: Debian 12's QEMU (7.2) offers neither
+# Zicbom nor Svpbmt, without which riscv's cache maintenance and memory
+# types for non-coherent devices are patched out at boot.  It comes from bookworm-backports (the same
 # registry; apt installs nothing from there unless asked by name),
 # unpacked under .build/qemu-riscv and not installed: the other arches keep
 # Debian 12's QEMU, which the benchmark's figures were measured with.
@@ -72,15 +83,9 @@ if [ ! -x "$qemu_riscv/bin/qemu-system-riscv64" ]; then
 		sudo_cmd apt-get update -qq
 	fi
 	rm -rf "$qemu_riscv"
-	mkdir -p "$qemu_riscv/debs" "$qemu_riscv/bin"
-	(cd "$qemu_riscv/debs" && apt-get download -q \
-		qemu-system-riscv/bookworm-backports \
-		qemu-system-data/bookworm-backports opensbi/bookworm-backports) \
-		> "$qemu_riscv/download.log" 2>&1 ||
-		{ cat "$qemu_riscv/download.log" >&2; die "cannot download QEMU from bookworm-backports"; }
-	for deb in "$qemu_riscv"/debs/*.deb; do
-		dpkg-deb -x "$deb" "$qemu_riscv/root" || die "cannot unpack $deb"
-	done
+	unpack_debs "$qemu_riscv" qemu-system-riscv/bookworm-backports \
+		qemu-system-data/bookworm-backports opensbi/bookworm-backports
+	mkdir -p "$qemu_riscv/bin"
 	libs=$(ldd "$qemu_riscv/root/usr/bin/qemu-system-riscv64" | grep 'not found') &&
 		die "QEMU for riscv64 lacks libraries: $libs"
 	# -L: its own firmware (OpenSBI 1.5) and data, not Debian 12's.
