@@ -21,8 +21,9 @@ build=$top/.build
 # clone elsewhere still hits the cache filled by an earlier one.
 export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
 
-# The riscv64 machine needs QEMU 10 (Zicbom), which setup.sh unpacks from
-# bookworm-backports: kunit.py and the scripts find it first in PATH.
+# The riscv64 machine needs QEMU 8.0 or later (Zicbom, Svpbmt): setup.sh
+# unpacks QEMU 10 from bookworm-backports, and kunit.py and the scripts
+# find it first in PATH.
 export PATH=$build/qemu-riscv/bin:$PATH
 
 # tree_dir ours|base: the assembled tree the KUnit run uses

@@ -6,9 +6,9 @@
 # operations, which riscv's cache maintenance for non-coherent devices
 # needs at run time, and Svpbmt, the page-based memory types that make
 # their remapped and mmapped buffers uncached (QEMU 8.0 or later: Debian
-# 12's 7.2 lacks the properties; bookworm-backports has QEMU 10).  RAM starts at 2 GiB, so all
-# of it is below 4 GiB with -m 1024 and above 2 GiB: 31-bit devices reach
-# none of it.
+# 12's 7.2 lacks the properties; bookworm-backports has QEMU 10).  RAM
+# starts at 2 GiB, so all of it is below 4 GiB with -m 1024 and above
+# 2 GiB: 31-bit devices reach none of it.
 from ..qemu_config import QemuArchParams
 
 QEMU_ARCH = QemuArchParams(
