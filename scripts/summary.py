@@ -133,7 +133,7 @@ def main(runs):
                     xfail.append((run, suite['name'], name, why))
                     status = 'XFAIL'
                 elif why:
-                    xpass.append((run, suite['name'], name, why))
+                    xpass.append((run, suite['name'], name, status, why))
                     status = 'FAIL'
                 count[status] = count.get(status, 0) + 1
                 if status == 'FAIL':
@@ -166,9 +166,9 @@ def main(runs):
         for why, where in by_why.items():
             print('  ' + why)
             print('\n'.join('    ' + w for w in where))
-    for run, suite, case, why in xpass:
-        print('\nPASSED, BUT EXPECTED TO FAIL %s: %s.%s (%s)'
-              % (run, suite, case, why))
+    for run, suite, case, status, why in xpass:
+        print('\n%s, BUT EXPECTED TO FAIL %s: %s.%s (%s)'
+              % (status, run, suite, case, why))
     for run, suite, case in failed_cases:
         print('\nFAILED %s: %s.%s' % (run, suite, case))
         for line in failure_lines(run, case):
