@@ -49,8 +49,7 @@ lint:
 	@scripts/lint.sh $(ARCH)
 
 clean:
-	rm -rf .build/kunit .build/results .build/lint .build/patches-check \
+	rm -rf .build/linux/.build-* .build/differential/linux/.build-* \
+		.build/results .build/lint .build/patches-check \
 		.build/bisect-out .build/htmldocs \
-		.build/io .build/bench .build/dtb .build/matrix \
-		.build/differential/kunit .build/differential/bench \
-		.build/differential/io
+		.build/io .build/bench .build/dtb .build/matrix

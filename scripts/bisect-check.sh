@@ -8,10 +8,11 @@
 # kernel of ARCH builds them (their .cmd files name their headers).  A
 # build error, or a warning in one of the series' files, fails the check.
 #
-# Needs the KUnit build of our tree for each ARCH (.build/kunit/ours-ARCH,
-# made by kunit.sh) for its .config and dependency files.  Patches are
-# checked out in a worktree of their own, .build/bisect, and built in
-# .build/bisect-out/ARCH, so make rebuilds only what a patch changes.
+# Needs the KUnit build of our tree for each ARCH (kernel_dir ours kunit
+# ours-ARCH, made by kunit.sh) for its .config and dependency files.
+# Patches are checked out in a worktree of their own, .build/bisect, and
+# built in .build/bisect-out/ARCH, so make rebuilds only what a patch
+# changes.
 #
 # A clean build is remembered, like ccache remembers an object, under a
 # key of everything that decides it: the patch's tree (all of its files),
@@ -76,7 +77,7 @@ build_key() {
 
 status=0
 for arch in "$@"; do
-	kb=$build/kunit/ours-$arch
+	kb=$(kernel_dir ours kunit "ours-$arch")
 	out=$build/bisect-out/$arch
 	logf=$res/bisect-$arch.log
 	[ -f "$kb/.config" ] || die "no KUnit build of ours for $arch in $kb"

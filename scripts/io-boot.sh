@@ -20,11 +20,11 @@
 # Sets up and assembles TREE first if needed.  The machine is that of the
 # KUnit boots (kernel/dma/tests/qemu_configs/ARCH.py, its kernel command
 # line included), with the disks added, an AHCI controller on x86_64 and
-# modern virtio-mmio on arm64.  The kernel is allnoconfig plus io-boot/common.config and
-# io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG; it is built in
-# .build/io/TREE-ARCH (base: under .build/differential/).  The full console of each boot goes to
-# .build/results/io-TREE-ARCH-VARIANT.log and one verdict line per variant
-# to stdout.  The exit status is non-zero if the build or any variant
+# modern virtio-mmio on arm64.  The kernel is allnoconfig plus
+# io-boot/common.config and io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG;
+# it is built in kernel_dir TREE io TREE-ARCH.  The full console of each
+# boot goes to .build/results/io-TREE-ARCH-VARIANT.log and one verdict
+# line per variant to stdout.  The exit status is non-zero if the build or any variant
 # failed.  IO_BOOT_CORRUPT=1 makes the guest compare one region against a
 # wrong pattern: every variant must then fail (a self-test of the harness).
 set -uo pipefail

@@ -36,17 +36,17 @@ tree_dir() {
 }
 
 # kernel_dir ours|base KIND NAME: the build directory NAME of a kernel of
-# the tree (KIND: kunit, bench or io).  Every build directory sits two
-# levels below the directory of its tree, so a source file has the same
-# path relative to it, ../../linux/FILE, in both trees: ccache, which
-# sees paths relative to the build directory, then serves every upstream
-# file of the base tree's kernels from the cache that ours filled.
+# the tree (KIND: kunit, bench or io).  It is a directory of the tree
+# itself, .build-KIND-NAME, which git ignores and series.py keeps: kbuild
+# then names every source by a path relative to the build directory
+# (../FILE) in both trees, and a copy of ours' build directory in the base
+# tree is a valid build directory there (kernel_seed).  ccache sees the
+# same paths too, in any clone.
 kernel_dir() {
-	case $1 in
-	ours) echo "$build/$2/$3" ;;
-	base) echo "$build/differential/$2/$3" ;;
-	*) die "unknown tree $1" ;;
-	esac
+	local src
+
+	src=$(tree_dir "$1") || exit 1
+	echo "$src/.build-$2-$3"
 }
 
 # cross_prefix ARCH: the CROSS_COMPILE prefix of kbuild's ARCH on this
@@ -198,10 +198,43 @@ kernel_cache_put() {
 		xargs -r rm -rf
 }
 
+# kernel_seed BDIR: start BDIR, a build directory of the base tree that
+# does not exist yet, as a copy of ours' build of the same kernel, when
+# that one is a complete build of ours' committed sources (its
+# .dma-source names their git tree).  The copied files are made older
+# than the files that differ between the two trees and newer than all
+# others, and the copy's .config is dropped: kbuild then does what it
+# does after a git checkout, compiling what the differing files and
+# config symbols reach and linking, instead of preprocessing every file
+# (the configs differ, so ccache cannot serve them without it).
+kernel_seed() {
+	local bdir=$1 ours base name from head stamp
+
+	ours=$(tree_dir ours) base=$(tree_dir base)
+	name=${bdir#"$base"/}
+	from=$ours/${name/-base-/-ours-}
+	[ "$name" != "$bdir" ] && [ "$from" != "$ours/$name" ] &&
+		[ ! -e "$bdir" ] && [ -f "$from/.dma-source" ] || return 1
+	head=$(git -C "$ours" rev-parse 'HEAD^{tree}') &&
+		[ "$(cat "$from/.dma-source")" = "$head" ] &&
+		[ -z "$(git -C "$base" status --porcelain)" ] || return 1
+	cp -a "$from" "$bdir" || { rm -rf "$bdir"; return 1; }
+	stamp=$(date +%s)
+	if ! find "$bdir" -exec touch -h -d "@$((stamp - 1))" {} + ||
+		! git -C "$base" diff -z --name-only "$head" HEAD |
+			(cd "$base" && xargs -0r touch -c -d "@$stamp") ||
+		! rm -f "$bdir/.config" "$bdir/.dma-source"; then
+		rm -rf "$bdir"
+		return 1
+	fi
+	log "  started from ours' build, ${from#"$top/"}"
+}
+
 # kunit_build TREE ARCH BDIR LOGFILE KUNITCONFIG...: configure and build
 # the assembled TREE for ARCH with kunit.py, or take the kernel from the
 # cache of kernels built before, saying once a minute that a long build
-# is alive.  On failure, shows the end of LOGFILE.
+# is alive.  A base kernel built afresh starts from ours' (kernel_seed).
+# On failure, shows the end of LOGFILE.
 kunit_build() {
 	local src bdir=$3 logf=$4 start=$SECONDS pid arch=$2 key ticks=0
 	src=$(tree_dir "$1") || exit 1
@@ -212,7 +245,9 @@ kunit_build() {
 		log "taken from the kernel cache in $((SECONDS - start))s (built before from the same sources)"
 		return 0
 	fi
+	[ "$src" = "$(tree_dir base)" ] && kernel_seed "$bdir"
 	mkdir -p "$bdir"
+	rm -f "$bdir/.dma-source"
 	# shellcheck disable=SC2046
 	python3 "$src/tools/testing/kunit/kunit.py" build \
 		$(kunit_arch_args "$arch" "$src") --build_dir="$bdir" "$@" \
@@ -229,6 +264,8 @@ kunit_build() {
 		tail -n 40 "$logf"
 		return 1
 	fi
+	# What kernel_seed needs to know: this is a build of these sources.
+	[ -z "$key" ] || git -C "$src" rev-parse 'HEAD^{tree}' > "$bdir/.dma-source"
 	kernel_cache_put "$key" "$bdir"
 	log "built in $((SECONDS - start))s"
 }

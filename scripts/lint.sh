@@ -206,7 +206,7 @@ if [ ${#docdirs[@]} -gt 0 ]; then
 fi
 
 for arch in "$@"; do
-	bdir=$build/kunit/ours-$arch
+	bdir=$(kernel_dir ours kunit "ours-$arch")
 	[ -f "$bdir/.config" ] || die "no $arch build to lint in: run kunit.sh first"
 	objs=()
 	for f in "${cfiles[@]}"; do

@@ -35,9 +35,8 @@ import sys
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, '.build')
 BASE = os.path.join(BUILD, 'base')
-# Both trees are named linux, so that their kernels' build directories,
-# two levels below (scripts/lib.sh: kernel_dir), see their sources at the
-# same relative path and share ccache's entries.
+# The kernels' build directories are directories .build-* of the trees
+# (scripts/lib.sh: kernel_dir), which assembling keeps.
 TREES = {'ours': 'linux', 'base': 'differential/linux'}
 # Only these parts of the repository are kernel files carried by the series.
 KERNEL_DIRS = ('kernel/', 'include/', 'arch/', 'Documentation/', 'tools/',
