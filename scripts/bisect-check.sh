@@ -86,10 +86,16 @@ for arch in "$@"; do
 	: > "$logf"
 	start=$SECONDS
 	n=0 built=0 failed=0 cached=0
+	# The .config of the previous patch stands until a patch changes a
+	# Kconfig file: olddefconfig would give the same one again, and a
+	# new .config costs every patch a kbuild syncconfig.
+	reconfig=1
 	for sha in $shas; do
 		n=$((n + 1))
 		subject=$(git -C "$tree" log -1 --format=%s "$sha")
 		git -C "$wt" checkout -q --detach "$sha" || die "cannot check out $sha"
+		git -C "$tree" diff-tree --no-commit-id --name-only -r "$sha" |
+			grep -q '\(^\|/\)Kconfig[^/]*$' && reconfig=1
 		mapfile -t objs < <(objects_of "$sha" "$kb")
 		if [ ${#objs[@]} -eq 0 ]; then
 			echo "[$n] $subject: no object to build" >> "$logf"
@@ -104,11 +110,14 @@ for arch in "$@"; do
 		fi
 		# The final config; symbols that this patch does not know yet
 		# drop out.
-		cp "$kb/.config" "$out/.config"
-		# shellcheck disable=SC2046
-		make -C "$wt" O="$out" $(make_arch_args "$arch") \
-			CC="$(kunit_cc "$arch")" olddefconfig > /dev/null 2>&1 ||
-			die "olddefconfig failed at patch $n ($arch)"
+		if [ $reconfig = 1 ]; then
+			cp "$kb/.config" "$out/.config"
+			# shellcheck disable=SC2046
+			make -C "$wt" O="$out" $(make_arch_args "$arch") \
+				CC="$(kunit_cc "$arch")" olddefconfig > /dev/null 2>&1 ||
+				die "olddefconfig failed at patch $n ($arch)"
+			reconfig=0
+		fi
 		echo "[$n] $subject: ${#objs[@]} objects" >> "$logf"
 		# shellcheck disable=SC2046
 		make -C "$wt" O="$out" $(make_arch_args "$arch") \
