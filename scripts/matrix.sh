@@ -260,24 +260,47 @@ else
 	for n in "$@"; do files+=("$cfgdir/$n.config"); done
 fi
 
-status=0
-start=$SECONDS
-: > "$table"
-for f in "${files[@]}"; do
-	[ -f "$f" ] || die "no configuration $f"
-	log "matrix: $(basename "$f" .config)"
+# run_config FILE: check configuration FILE, unless its key passed before,
+# into $res/matrix-row-NAME.txt, and NAME.failed beside it if it fails
+run_config() {
+	local f=$1 name key row
+
+	name=$(basename "$f" .config)
+	row=$res/matrix-row-$name.txt
+	rm -f "$row" "$row.failed"
 	key=
 	[ -n "$cache" ] && key=$(cache_key "$f")
 	if [ -n "$key" ] && [ -f "$cache/$key" ]; then
-		sed 's/$/  (remembered)/' "$cache/$key" | tee -a "$table"
-		continue
+		sed 's/$/  (remembered)/' "$cache/$key" > "$row"
+		return
 	fi
-	if check_config "$f" > "$res/matrix-row.txt"; then
-		[ -n "$key" ] && cp "$res/matrix-row.txt" "$cache/$key"
+	log "matrix: $name"
+	if check_config "$f" > "$row"; then
+		[ -n "$key" ] && cp "$row" "$cache/$key"
 	else
-		status=1
+		: > "$row.failed"
 	fi
-	tee -a "$table" < "$res/matrix-row.txt"
+}
+
+for f in "${files[@]}"; do
+	[ -f "$f" ] || die "no configuration $f"
+done
+# Configurations build MATRIX_JOBS (default 2) at a time: much of one is
+# kconfig and kbuild's prepare, which use one CPU.
+status=0
+start=$SECONDS
+for f in "${files[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "${MATRIX_JOBS:-2}" ]; do
+		wait -n
+	done
+	run_config "$f" &
+done
+wait
+: > "$table"
+for f in "${files[@]}"; do
+	row=$res/matrix-row-$(basename "$f" .config).txt
+	[ -f "$row" ] && tee -a "$table" < "$row"
+	[ ! -f "$row" ] || [ -f "$row.failed" ] && status=1
 done
 log "compile matrix: ${#files[@]} configurations in $((SECONDS - start))s"
 exit $status
