@@ -14,8 +14,8 @@
 #
 # Quick mode (make check) boots the KUnit kernels already built, without
 # icount and with KUnit disabled, to prove the benchmark builds and runs,
-# and on arm64 runs one case of dma_map_benchmark in our I/O kernel, which
-# make check has built.
+# and on arm64 runs one case of dma_map_benchmark in the kernel of
+# io_kernel_dir (make check: the arm64 debug kernel, already built).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

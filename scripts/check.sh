@@ -119,6 +119,11 @@ for run in "${runs[@]}"; do
 done
 timed "debug reports and kmemleak"
 
+# The I/O boots and the quick map benchmark boot the arm64 debug kernel,
+# which has their drivers, when there is one (lib.sh: io_kernel_dir).
+export IO_KERNEL=
+[[ " $debug_arches " == *" arm64 "* && " $kunit_arches " == *" arm64 "* ]] &&
+	IO_KERNEL=debug
 io=$build/results/io-check.txt
 : > "$io"
 if [[ " $arches " == *" arm64 "* ]]; then

@@ -38,7 +38,7 @@ python3 "$top/scripts/series.py" assemble "$tree" >&2 ||
 	die "the series does not apply"
 src=$(tree_dir "$tree")
 data=$top/scripts/io-boot
-bdir=$(kernel_dir "$tree" io "$tree-$arch")
+bdir=$(io_kernel_dir "$tree" "$arch")
 res=$build/results
 boot_timeout=${IO_BOOT_TIMEOUT:-300}
 mkdir -p "$bdir" "$res"
@@ -47,7 +47,7 @@ mkdir -p "$bdir" "$res"
 machine_of "$arch" "$src" || exit 1
 qemu=("${machine_qemu[@]}")
 qemu+=(-m 1G -smp 2)
-cmdline=$machine_cmdline
+cmdline=$machine_cmdline$(io_kernel_cmdline)
 
 # shellcheck disable=SC2054 # commas inside QEMU options
 case $arch in

@@ -5,8 +5,9 @@
 # ARCH with the DMA suites, then boot it under QEMU once per VARIANT.
 # The debug variant boots a kernel of its own, built with
 # kernel/dma/tests/debug.kunitconfig added (lockdep, DMA API debugging,
-# KASAN).  Results go to .build/results/TREE-ARCH-VARIANT.{json,log}; the
-# exit status is non-zero if a build failed or a run did not complete.
+# KASAN) and the I/O drivers of scripts/io-boot/debug-ARCH.kunitconfig.
+# Results go to .build/results/TREE-ARCH-VARIANT.{json,log}; the exit
+# status is non-zero if a build failed or a run did not complete.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -33,13 +34,18 @@ build() {
 kconfigs=(--kunitconfig=kernel/dma/tests)
 [ -f "$src/kernel/dma/tests/$arch.kunitconfig" ] &&
 	kconfigs+=(--kunitconfig="kernel/dma/tests/$arch.kunitconfig")
+# The debug kernel also carries the drivers of the I/O boots, where
+# scripts/io-boot/ has them for ARCH (io_kernel_dir).
+debug_kconfigs=(--kunitconfig=kernel/dma/tests/debug.kunitconfig)
+[ -f "$top/scripts/io-boot/debug-$arch.kunitconfig" ] &&
+	debug_kconfigs+=(--kunitconfig="$top/scripts/io-boot/debug-$arch.kunitconfig")
 for variant in "$@"; do
 	if [ "$variant" = debug ]; then
 		[ -f "$src/kernel/dma/tests/debug.kunitconfig" ] ||
 			die "no kernel/dma/tests/debug.kunitconfig in the $tree tree"
 		[ -n "${built_debug:-}" ] ||
 			build "$tree-$arch-debug" "${kconfigs[@]}" \
-				--kunitconfig=kernel/dma/tests/debug.kunitconfig
+				"${debug_kconfigs[@]}"
 		built_debug=1
 	else
 		[ -n "${built:-}" ] || build "$tree-$arch" "${kconfigs[@]}"

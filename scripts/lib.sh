@@ -326,16 +326,45 @@ io_kernel_image() {
 	esac
 }
 
+# io_kernel_dir TREE ARCH: the build directory of the kernel that the I/O
+# boots and upstream's map benchmark boot.  With IO_KERNEL=debug, that is
+# the debug KUnit kernel of TREE and ARCH, built by kunit.sh with the
+# drivers of scripts/io-boot/debug-ARCH.kunitconfig (make check: one
+# build fewer, and the I/O runs under KASAN and lockdep too); otherwise
+# the small kernel of io_kernel_build.
+io_kernel_dir() {
+	if [ "${IO_KERNEL:-}" = debug ]; then
+		kernel_dir "$1" kunit "$1-$2-debug"
+	else
+		kernel_dir "$1" io "$1-$2"
+	fi
+}
+
+# io_kernel_cmdline: what the I/O and map benchmark boots add to the
+# machine's kernel command line for the kernel of io_kernel_dir, after a
+# space: a KUnit kernel must not run its suites first.
+io_kernel_cmdline() {
+	[ "${IO_KERNEL:-}" = debug ] && echo " kunit.enable=0"
+	return 0
+}
+
 # io_kernel_build TREE ARCH: build the small kernel of the I/O boots and of
 # upstream's map benchmark (allnoconfig plus scripts/io-boot/common.config
 # and ARCH.config) from the assembled TREE, in kernel_dir TREE io TREE-ARCH.
-# The log goes to .build/results/io-TREE-ARCH-build.log.
+# The log goes to .build/results/io-TREE-ARCH-build.log.  With
+# IO_KERNEL=debug, only check that the debug KUnit kernel is there.
 io_kernel_build() {
 	local tree=$1 arch=$2 src bdir blog image start=$SECONDS missing key
 	local data=$top/scripts/io-boot make_args
 
-	src=$(tree_dir "$tree") && bdir=$(kernel_dir "$tree" io "$tree-$arch") &&
+	src=$(tree_dir "$tree") && bdir=$(io_kernel_dir "$tree" "$arch") &&
 		image=$(io_kernel_image "$arch") || return 1
+	if [ "${IO_KERNEL:-}" = debug ]; then
+		[ -f "$bdir/$image" ] && [ -x "$bdir/usr/gen_init_cpio" ] &&
+			grep -qx 'CONFIG_VIRTIO_BLK=y' "$bdir/.config" && return 0
+		log "no debug KUnit kernel with the I/O drivers in ${bdir#"$top/"}: run scripts/kunit.sh $tree $arch debug"
+		return 1
+	fi
 	blog=$build/results/io-$tree-$arch-build.log
 	mkdir -p "$build/results"
 	key=$(kernel_key "$src" "$arch" io "$data/common.config" \

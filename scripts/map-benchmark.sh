@@ -26,7 +26,7 @@ set -uo pipefail
 mode=$1 tree=$2 arch=$3
 shift 3
 src=$(tree_dir "$tree")
-bdir=$(kernel_dir "$tree" io "$tree-$arch")
+bdir=$(io_kernel_dir "$tree" "$arch")
 out=$build/bench
 mkdir -p "$out"
 
@@ -57,7 +57,7 @@ END
 
 machine_of "$arch" "$src" || exit 1
 qemu=("${machine_qemu[@]}")
-cmdline=$machine_cmdline
+cmdline=$machine_cmdline$(io_kernel_cmdline)
 qemu+=(-smp 1 -display none -monitor none -serial stdio -no-reboot
 	-device pci-testdev)
 
