@@ -134,10 +134,11 @@ unmet() {
 kept() {
 	local s n out=""
 
-	for s in REMAP OPS_HELPERS DIRECT ATOMIC_POOL COHERENT ARCH DECRYPTED \
-		 FAULT KMEMLEAK; do
-		grep -q "^CONFIG_DMA_${s}_KUNIT_TEST=y" "$1/.config" &&
-			out="$out${out:+,}$(echo "$s" | tr 'A-Z_' 'a-z-')"
+	for s in API REMAP OPS_HELPERS DIRECT ATOMIC_POOL COHERENT ARCH \
+		 DECRYPTED FAULT KMEMLEAK; do
+		n=$(sed -n "s/^CONFIG_DMA_${s}_KUNIT_TEST=//p" "$1/.config")
+		[ -n "$n" ] &&
+			out="$out${out:+,}$(echo "$s" | tr 'A-Z_' 'a-z-')${n/y/}"
 	done
 	out="suites:${out:-none}"
 	for s in MMU HIGHMEM ARCH_DMA_ADDR_T_64BIT SWIOTLB SWIOTLB_DYNAMIC \
