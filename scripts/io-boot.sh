@@ -100,11 +100,18 @@ EOF
 "$bdir/usr/gen_init_cpio" "$bdir/initramfs.list" > "$bdir/initramfs.cpio" ||
 	die "gen_init_cpio failed"
 
-status=0
-for variant in "$@"; do
+# boot_variant VARIANT: boot the kernel once with VARIANT, its disks and
+# device tree in a directory of its own, and print its verdict line;
+# fails if the variant fails.
+boot_variant() {
+	local variant=$1 name out work kargs qargs rc secs why end mib seen k l m
+	local klog list status=0 t0 i
+
 	name=io-$tree-$arch-$variant
 	out=$res/$name.log
-	rm -f "$out"
+	work=$bdir/$name
+	rm -rf "$out" "$work"
+	mkdir -p "$work" || return 1
 	kargs="$cmdline panic=-1 iotest=$(IFS=,; echo "${disks[*]}")"
 	qargs=()
 	case $variant in
@@ -113,22 +120,20 @@ for variant in "$@"; do
 	case $variant in
 	noncoherent*)
 		kargs+=" iotest_nc=1"
-		if ! dtb_noncoherent "$bdir" "${qemu[@]}"; then
+		if ! dtb_noncoherent "$work" "${qemu[@]}"; then
 			echo "$name: FAIL (cannot make the non-coherent device tree)"
-			status=1
-			continue
+			return 1
 		fi
-		qargs+=(-dtb "$bdir/virt-nc.dtb")
+		qargs+=(-dtb "$work/virt-nc.dtb")
 		;;
 	esac
 	[ "${IO_BOOT_CORRUPT:-0}" = 1 ] && kargs+=" iotest_corrupt=1"
 
 	# Fresh sparse 64 MiB disks for every boot
 	for i in 0 1 2; do
-		rm -f "$bdir/disk$i.img"
-		truncate -s 64M "$bdir/disk$i.img"
+		truncate -s 64M "$work/disk$i.img"
 	done
-	drv() { echo "if=none,id=disk$1,file=$bdir/disk$1.img,format=raw"; }
+	drv() { echo "if=none,id=disk$1,file=$work/disk$1.img,format=raw"; }
 	# shellcheck disable=SC2054
 	if [ "$arch" = x86_64 ]; then
 		qargs+=(-drive "$(drv 0)" -device nvme,serial=iotest-nvme,drive=disk0
@@ -149,7 +154,7 @@ for variant in "$@"; do
 	rc=$?
 	secs=$((SECONDS - t0))
 	tr -d '\r' < "$out" > "$out.tmp" && mv "$out.tmp" "$out"
-	rm -f "$bdir"/disk?.img
+	rm -rf "$work"
 
 	# Verdict: every disk seen and verified, the guest's checks passed,
 	# nothing suspicious in the kernel log, and QEMU stopped by itself.
@@ -192,5 +197,22 @@ for variant in "$@"; do
 		grep -a -E 'IOTEST: FAIL|IOTEST-KLOG' "$out" | head -n 20 | sed 's/^/    /'
 		[ -n "$klog" ] && echo "$klog" | head -n 20 | sed 's/^/    /'
 	fi
+	return $status
+}
+
+# The variants boot IO_BOOT_JOBS (default 2) at a time: the guest does
+# its I/O on one vCPU most of the time.  Their verdicts print in order.
+for variant in "$@"; do
+	while [ "$(jobs -rp | wc -l)" -ge "${IO_BOOT_JOBS:-2}" ]; do
+		wait -n
+	done
+	boot_variant "$variant" > "$res/io-$tree-$arch-$variant.verdict" &
+done
+wait
+status=0
+for variant in "$@"; do
+	v=$res/io-$tree-$arch-$variant.verdict
+	cat "$v"
+	grep -q "^io-$tree-$arch-$variant: PASS " "$v" || status=1
 done
 exit $status
