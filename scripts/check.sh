@@ -29,6 +29,12 @@ kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv arm um}}
 # most code (non-coherent devices, remap, the atomic pools), and x86_64,
 # with its own zones, memory encryption paths and GART ops.
 debug_arches=${DEBUG_ARCHES-x86_64 arm64}
+# The I/O boots, the quick map benchmark and the module boot boot the
+# arm64 debug kernel, which has their drivers and the public-API suite
+# as a module, when there is one (lib.sh: io_kernel_dir).
+export IO_KERNEL=
+[[ " $debug_arches " == *" arm64 "* && " $kunit_arches " == *" arm64 "* ]] &&
+	IO_KERNEL=debug
 start=$SECONDS
 status=0
 failures=()
@@ -77,6 +83,14 @@ for arch in $kunit_arches; do
 	done
 done
 
+# The public-API suite as a module, loaded by insmod as a distribution
+# kernel's user loads it.
+if [ "$IO_KERNEL" = debug ]; then
+	"$top/scripts/module-boot.sh" ours arm64 || failed "module boot"
+	runs+=(ours-arm64-module)
+	timed "KUnit: ours/arm64, the public-API suite as a module"
+fi
+
 # Every patch of the series builds on its own: the objects it touches,
 # with W=1, in the configuration of the KUnit kernels just built.
 log "bisectability: the objects of each patch, one patch at a time"
@@ -91,9 +105,13 @@ log "compile matrix: our files on every architecture and configuration"
 timed "compile matrix"
 
 # Lockdep and DMA API debugging report without failing a KUnit case (a
-# KASAN report does fail it): look for their reports in the debug logs.
+# KASAN report does fail it): look for their reports in the debug logs,
+# the module boot's included (it boots the arm64 debug kernel).
 for run in "${runs[@]}"; do
-	[[ $run == *-debug ]] || continue
+	case $run in
+	*-debug | *-module) ;;
+	*) continue ;;
+	esac
 	if [ ! -f "$build/results/$run.log" ]; then
 		failed "$run: no kernel log to look for debug reports in"
 		continue
@@ -109,7 +127,8 @@ for run in "${runs[@]}"; do
 		log "$run: no lockdep, DMA API or KASAN report in the kernel log"
 	fi
 	# kmemleak's reports after the suites' scan: any that names our
-	# files or the suites fails.
+	# files or the suites fails.  The module boot runs no scan.
+	[[ $run == *-debug ]] || continue
 	arch=${run#ours-}
 	arch=${arch%-debug}
 	log "$run: kmemleak reports"
@@ -119,11 +138,6 @@ for run in "${runs[@]}"; do
 done
 timed "debug reports and kmemleak"
 
-# The I/O boots and the quick map benchmark boot the arm64 debug kernel,
-# which has their drivers, when there is one (lib.sh: io_kernel_dir).
-export IO_KERNEL=
-[[ " $debug_arches " == *" arm64 "* && " $kunit_arches " == *" arm64 "* ]] &&
-	IO_KERNEL=debug
 io=$build/results/io-check.txt
 : > "$io"
 if [[ " $arches " == *" arm64 "* ]]; then

@@ -34,11 +34,15 @@ build() {
 kconfigs=(--kunitconfig=kernel/dma/tests)
 [ -f "$src/kernel/dma/tests/$arch.kunitconfig" ] &&
 	kconfigs+=(--kunitconfig="kernel/dma/tests/$arch.kunitconfig")
-# The debug kernel also carries the drivers of the I/O boots, where
-# scripts/io-boot/ has them for ARCH (io_kernel_dir).
+# Where scripts/io-boot/ has them for ARCH, the debug kernel also carries
+# the drivers of the I/O boots (io_kernel_dir), and modules: it builds the
+# public-API suite as one, which module-boot.sh loads.
 debug_kconfigs=(--kunitconfig=kernel/dma/tests/debug.kunitconfig)
-[ -f "$top/scripts/io-boot/debug-$arch.kunitconfig" ] &&
-	debug_kconfigs+=(--kunitconfig="$top/scripts/io-boot/debug-$arch.kunitconfig")
+io_kconfig=$top/scripts/io-boot/debug-$arch.kunitconfig
+[ -f "$io_kconfig" ] &&
+	debug_kconfigs+=(--kunitconfig="$io_kconfig"
+			 --kconfig_add=CONFIG_MODULES=y
+			 --kconfig_add=CONFIG_DMA_API_KUNIT_TEST=m)
 for variant in "$@"; do
 	if [ "$variant" = debug ]; then
 		[ -f "$src/kernel/dma/tests/debug.kunitconfig" ] ||
