@@ -55,6 +55,40 @@ timed() {
 	step_start=$SECONDS
 }
 
+# background NAME CMD...: run CMD at the lowest priority beside the KUnit
+# builds and boots, on the CPU time they leave (a boot uses one CPU, a
+# link one), its output into .build/results/NAME.out; the check waits
+# for it (join) before anything that needs what it builds.
+declare -A bg_pid
+background() {
+	local name=$1
+	shift
+	log "$name: started in the background (output: .build/results/$name.out)"
+	(
+		t=$SECONDS
+		nice -n 19 "$@"
+		rc=$?
+		echo "$((SECONDS - t))" > "$build/results/$name.secs"
+		exit $rc
+	) > "$build/results/$name.out" 2>&1 &
+	bg_pid[$name]=$!
+}
+
+# join NAME WHAT: wait for the background job NAME, show its output, and
+# fail WHAT if it failed; its own duration joins the table of steps.
+join() {
+	local name=$1 rc
+
+	[ -n "${bg_pid[$name]:-}" ] || return 0
+	wait "${bg_pid[$name]}"
+	rc=$?
+	unset "bg_pid[$name]"
+	cat "$build/results/$name.out"
+	[ $rc -eq 0 ] || failed "$2"
+	steps+=("$(printf '%5ss  %s' "$(cat "$build/results/$name.secs" 2>/dev/null)" \
+		"$2 (in the background)")")
+}
+
 setup_args=()
 [[ " $arches " == *" arm64 "* ]] && setup_args=(--io)
 "$top/scripts/setup.sh" "${setup_args[@]}" || die "setup failed"
@@ -64,7 +98,14 @@ python3 "$top/scripts/series.py" assemble ours || die "series does not apply"
 python3 "$top/scripts/series.py" assemble base || die "test patches do not apply to base"
 timed "setup, base tree, assembling both trees"
 
+mkdir -p "$build/results"
+# Every architecture and configuration that builds our files: the
+# objects concerned, with W=1, and the symbols of distribution kernels.
+# It needs none of the KUnit kernels.
+background matrix "$top/scripts/matrix.sh"
+
 runs=()
+ours_built=
 for arch in $kunit_arches; do
 	for tree in ours base; do
 		t=$SECONDS
@@ -80,7 +121,20 @@ for arch in $kunit_arches; do
 		for v in $vs; do runs+=("$tree-$arch-$v"); done
 		log "$tree/$arch done in $((SECONDS - t))s"
 		timed "KUnit: $tree/$arch, build or cache and boots:$vs"
+		[ $tree = ours ] && ours_built="$ours_built $arch "
 	done
+	# Every patch of the series builds on its own: the objects it
+	# touches, with W=1, in the configuration of ours' KUnit kernels,
+	# once those of every arch of the check are built.
+	if [ -z "${bisect_started:-}" ]; then
+		bisect_started=1
+		for a in $arches; do
+			[[ $ours_built == *" $a "* ]] || bisect_started=
+		done
+		# shellcheck disable=SC2086
+		[ -n "$bisect_started" ] &&
+			background bisect "$top/scripts/bisect-check.sh" $arches
+	fi
 done
 
 # The public-API suite as a module, loaded by insmod as a distribution
@@ -90,19 +144,6 @@ if [ "$IO_KERNEL" = debug ]; then
 	runs+=(ours-arm64-module)
 	timed "KUnit: ours/arm64, the public-API suite as a module"
 fi
-
-# Every patch of the series builds on its own: the objects it touches,
-# with W=1, in the configuration of the KUnit kernels just built.
-log "bisectability: the objects of each patch, one patch at a time"
-# shellcheck disable=SC2086
-"$top/scripts/bisect-check.sh" $arches || failed bisectability
-timed "bisectability"
-
-# Every architecture and configuration that builds our files: the
-# objects concerned, with W=1, and the symbols of distribution kernels.
-log "compile matrix: our files on every architecture and configuration"
-"$top/scripts/matrix.sh" || failed "compile matrix"
-timed "compile matrix"
 
 # Lockdep and DMA API debugging report without failing a KUnit case (a
 # KASAN report does fail it): look for their reports in the debug logs,
@@ -150,6 +191,15 @@ timed "real block I/O"
 log "benchmark, quick mode: it builds and runs on both trees"
 ARCHES=$arches "$top/scripts/bench.sh" --quick || failed benchmark
 timed "benchmark, quick"
+
+# The background jobs: what is left of them runs at full speed now, and
+# lint, which builds in ours' KUnit build directories that the
+# bisectability check reads, waits for them.
+join bisect bisectability
+join matrix "compile matrix"
+# bisect-check.sh never started if an arch of the check had no KUnit run.
+[ -n "${bisect_started:-}" ] || failed "bisectability: not every arch was built"
+timed "bisectability and compile matrix, the rest after the boots"
 
 # shellcheck disable=SC2086
 "$top/scripts/lint.sh" $arches || failed lint
