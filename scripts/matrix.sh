@@ -137,8 +137,10 @@ kept() {
 	for s in API REMAP OPS_HELPERS DIRECT ATOMIC_POOL COHERENT ARCH \
 		 DECRYPTED FAULT KMEMLEAK; do
 		n=$(sed -n "s/^CONFIG_DMA_${s}_KUNIT_TEST=//p" "$1/.config")
+		# A suite built as a module is listed as NAME=m.
 		[ -n "$n" ] &&
 			out="$out${out:+,}$(echo "$s" | tr 'A-Z_' 'a-z-')${n/y/}"
+		[ "$n" = m ] && out="${out%m}=m"
 	done
 	out="suites:${out:-none}"
 	for s in MMU HIGHMEM ARCH_DMA_ADDR_T_64BIT SWIOTLB SWIOTLB_DYNAMIC \
