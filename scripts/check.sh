@@ -9,8 +9,8 @@
 # x86_64 and arm64; that every patch of the series builds on its own; the
 # compile matrix (our files on seven architectures and in configurations
 # that toggle what they branch on, Debian's included); real block I/O on
-# arm64 through disks that a device tree marks DMA non-coherent, with and
-# without swiotlb=force; the benchmark in quick mode; then lint, the
+# arm64 and riscv64 through disks that a device tree marks DMA
+# non-coherent, with and without swiotlb=force; the benchmark in quick mode; then lint, the
 # committed patches/ against a fresh export, and the upstream-overlap
 # bounds.  The last lines are the KUnit total and the failed steps.
 set -uo pipefail
@@ -31,10 +31,11 @@ kunit_arches=${KUNIT_ARCHES:-${ARCHES:-x86_64 arm64 riscv arm um}}
 debug_arches=${DEBUG_ARCHES-x86_64 arm64}
 # The I/O boots, the quick map benchmark and the module boot boot the
 # arm64 debug kernel, which has their drivers and the public-API suite
-# as a module, when there is one (lib.sh: io_kernel_dir).
+# as a module, when there is one (lib.sh: io_uses_kunit); riscv64's I/O
+# boots boot its KUnit kernel in any case.
 export IO_KERNEL=
 [[ " $debug_arches " == *" arm64 "* && " $kunit_arches " == *" arm64 "* ]] &&
-	IO_KERNEL=debug
+	IO_KERNEL=kunit
 start=$SECONDS
 status=0
 failures=()
@@ -139,7 +140,7 @@ done
 
 # The public-API suite as a module, loaded by insmod as a distribution
 # kernel's user loads it.
-if [ "$IO_KERNEL" = debug ]; then
+if [ "$IO_KERNEL" = kunit ]; then
 	"$top/scripts/module-boot.sh" ours arm64 || failed "module boot"
 	runs+=(ours-arm64-module)
 	timed "KUnit: ours/arm64, the public-API suite as a module"
@@ -147,10 +148,12 @@ fi
 
 # Lockdep and DMA API debugging report without failing a KUnit case (a
 # KASAN report does fail it): look for their reports in the debug logs,
-# the module boot's included (it boots the arm64 debug kernel).
+# the module boot's included (it boots the arm64 debug kernel), and in
+# those of riscv64, whose KUnit kernels have DMA API debugging for the
+# I/O boots (scripts/io-boot/default-riscv.kunitconfig).
 for run in "${runs[@]}"; do
 	case $run in
-	*-debug | *-module) ;;
+	*-debug | *-module | *-riscv-*) ;;
 	*) continue ;;
 	esac
 	if [ ! -f "$build/results/$run.log" ]; then
@@ -184,7 +187,12 @@ io=$build/results/io-check.txt
 if [[ " $arches " == *" arm64 "* ]]; then
 	log "real block I/O on arm64 with DMA non-coherent disks"
 	"$top/scripts/io-boot.sh" ours arm64 noncoherent noncoherent-swiotlb |
-		tee "$io" || failed "real block I/O"
+		tee "$io" || failed "real block I/O, arm64"
+fi
+if [[ " $kunit_arches " == *" riscv "* ]]; then
+	log "real block I/O on riscv64 with DMA non-coherent disks"
+	"$top/scripts/io-boot.sh" ours riscv noncoherent noncoherent-swiotlb |
+		tee -a "$io" || failed "real block I/O, riscv64"
 fi
 timed "real block I/O"
 

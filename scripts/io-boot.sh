@@ -7,22 +7,24 @@
 # write, read back and compare data on each of them.
 #
 #   x86_64 (q35):  NVMe, AHCI (SATA) and virtio-blk-pci
-#   arm64 (virt):  virtio-blk on virtio-mmio, virtio-blk-pci and NVMe
+#   arm64, riscv64 (virt):  virtio-blk on virtio-mmio, virtio-blk-pci
+#                  and NVMe
 #
 # The virtio disks have iommu_platform=on, so the guest drives them through
 # the DMA API (there is no vIOMMU: dma-direct), like the others.
 #
-# VARIANT: default, swiotlb (swiotlb=force; 32 MiB of it on arm64, see
-# below), and on arm64 noncoherent (the device tree QEMU generates, with the
-# virtio-mmio and PCIe nodes changed from dma-coherent to dma-noncoherent)
-# and noncoherent-swiotlb (both).
+# VARIANT: default, swiotlb (swiotlb=force; 32 MiB of it on arm64 and
+# riscv64, see below), and on arm64 and riscv64 noncoherent (the device
+# tree QEMU generates, with the virtio-mmio and PCIe nodes made
+# dma-noncoherent) and noncoherent-swiotlb (both).
 #
 # Sets up and assembles TREE first if needed.  The machine is that of the
 # KUnit boots (kernel/dma/tests/qemu_configs/ARCH.py, its kernel command
 # line included), with the disks added, an AHCI controller on x86_64 and
-# modern virtio-mmio on arm64.  The kernel is allnoconfig plus
-# io-boot/common.config and io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG;
-# it is built in kernel_dir TREE io TREE-ARCH.  The full console of each
+# modern virtio-mmio on arm64 and riscv64.  The kernel is allnoconfig plus
+# io-boot/common.config and io-boot/ARCH.config, with CONFIG_DMA_API_DEBUG,
+# built in kernel_dir TREE io TREE-ARCH; or the KUnit kernel that carries
+# the same drivers (lib.sh: io_uses_kunit), riscv64's always.  The full console of each
 # boot goes to .build/results/io-TREE-ARCH-VARIANT.log and one verdict
 # line per variant to stdout.  The exit status is non-zero if the build or any variant
 # failed.  IO_BOOT_CORRUPT=1 makes the guest compare one region against a
@@ -30,7 +32,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 3 ] || die "usage: io-boot.sh ours|base x86_64|arm64 VARIANT..."
+[ $# -ge 3 ] || die "usage: io-boot.sh ours|base x86_64|arm64|riscv VARIANT..."
 tree=$1 arch=$2
 shift 2
 "$top/scripts/setup.sh" --io || die "setup failed"
@@ -47,7 +49,7 @@ mkdir -p "$bdir" "$res"
 machine_of "$arch" "$src" || exit 1
 qemu=("${machine_qemu[@]}")
 qemu+=(-m 1G -smp 2)
-cmdline=$machine_cmdline$(io_kernel_cmdline)
+cmdline=$machine_cmdline$(io_kernel_cmdline "$arch")
 
 # shellcheck disable=SC2054 # commas inside QEMU options
 case $arch in
@@ -56,49 +58,40 @@ x86_64)
 	swiotlb=$(variant_args swiotlb)
 	disks=(nvme ahci virtio-blk-pci)
 	;;
-arm64)
+arm64 | riscv)
 	# virtio-mmio 2 (QEMU's default is the legacy 1, which cannot offer
 	# VIRTIO_F_ACCESS_PLATFORM: the disk would bypass the DMA API)
 	qemu+=(-global virtio-mmio.force-legacy=false)
-	# A plain swiotlb=force gets a 1 MiB buffer here (arm64 shrinks the
-	# default to 1 MiB per GiB of RAM for kmalloc bouncing), less than one
-	# 1.25 MiB virtio-blk request: virtio-blk then retries the mapping
+	# A plain swiotlb=force gets a 1 MiB buffer here (both arches shrink
+	# the default to 1 MiB per GiB of RAM for kmalloc bouncing), less than
+	# one 1.25 MiB virtio-blk request: virtio-blk then retries the mapping
 	# forever.  Any size but the default (32768 slabs) stops the shrinking.
 	swiotlb="swiotlb=16384,force"
 	disks=(virtio-blk-mmio virtio-blk-pci nvme)
+	# riscv virt's default interrupt controller, the PLIC, offers PCI
+	# devices INTx only, and NVMe's INTx interrupts get lost there (I/O
+	# timeouts, the completions then found by polling).  The AIA's IMSIC
+	# gives them MSI-X, as on arm64 (GICv3 ITS).
+	[ "$arch" = riscv ] && qemu+=(-machine aia=aplic-imsic)
 	;;
-*) die "unknown arch $arch (x86_64 or arm64)" ;;
+*) die "unknown arch $arch (x86_64, arm64 or riscv)" ;;
 esac
 
 for variant in "$@"; do
 	case $variant in
 	default | swiotlb) ;;
 	noncoherent | noncoherent-swiotlb)
-		[ "$arch" = arm64 ] || die "$variant: arm64 only"
+		[ "$arch" != x86_64 ] || die "$variant: arm64 and riscv only"
 		command -v dtc >/dev/null || die "dtc not found (device-tree-compiler)"
 		;;
 	*) die "unknown variant $variant" ;;
 	esac
 done
 
-bb=$(busybox_for "$arch") || exit 1
 io_kernel_build "$tree" "$arch" || exit 1
 image=$(io_kernel_image "$arch")
-
-# The initramfs: busybox and /init, packed by the tree's gen_init_cpio
-cat > "$bdir/initramfs.list" <<-EOF
-	dir /dev 0755 0 0
-	nod /dev/console 0600 0 0 c 5 1
-	dir /proc 0755 0 0
-	dir /sys 0755 0 0
-	dir /tmp 1777 0 0
-	dir /bin 0755 0 0
-	file /bin/busybox $bb 0755 0 0
-	slink /bin/sh busybox 0777 0 0
-	file /init $data/init 0755 0 0
-EOF
-"$bdir/usr/gen_init_cpio" "$bdir/initramfs.list" > "$bdir/initramfs.cpio" ||
-	die "gen_init_cpio failed"
+busybox_initramfs "$arch" "$bdir" "$bdir/initramfs.cpio" "$data/init" \
+	'dir /tmp 1777 0 0' || exit 1
 
 # boot_variant VARIANT: boot the kernel once with VARIANT, its disks and
 # device tree in a directory of its own, and print its verdict line;

@@ -5,7 +5,8 @@
 # ARCH with the DMA suites, then boot it under QEMU once per VARIANT.
 # The debug variant boots a kernel of its own, built with
 # kernel/dma/tests/debug.kunitconfig added (lockdep, DMA API debugging,
-# KASAN) and the I/O drivers of scripts/io-boot/debug-ARCH.kunitconfig.
+# KASAN) and the I/O drivers of scripts/io-boot/debug-ARCH.kunitconfig;
+# the default kernel has those of scripts/io-boot/default-ARCH.kunitconfig.
 # Results go to .build/results/TREE-ARCH-VARIANT.{json,log}; the exit
 # status is non-zero if a build failed or a run did not complete.
 set -uo pipefail
@@ -34,6 +35,11 @@ build() {
 kconfigs=(--kunitconfig=kernel/dma/tests)
 [ -f "$src/kernel/dma/tests/$arch.kunitconfig" ] &&
 	kconfigs+=(--kunitconfig="kernel/dma/tests/$arch.kunitconfig")
+# The drivers of the I/O boots, in the default kernel where ARCH has no
+# debug kernel to carry them (lib.sh: io_kunit_kernel)
+default_kconfigs=()
+[ -f "$top/scripts/io-boot/default-$arch.kunitconfig" ] &&
+	default_kconfigs=(--kunitconfig="$top/scripts/io-boot/default-$arch.kunitconfig")
 # Where scripts/io-boot/ has them for ARCH, the debug kernel also carries
 # the drivers of the I/O boots (io_kernel_dir), and modules: it builds the
 # public-API suite as one, which module-boot.sh loads.
@@ -52,7 +58,8 @@ for variant in "$@"; do
 				"${debug_kconfigs[@]}"
 		built_debug=1
 	else
-		[ -n "${built:-}" ] || build "$tree-$arch" "${kconfigs[@]}"
+		[ -n "${built:-}" ] ||
+			build "$tree-$arch" "${kconfigs[@]}" "${default_kconfigs[@]}"
 		built=1
 	fi
 done

@@ -322,47 +322,68 @@ io_kernel_image() {
 	case $1 in
 	x86_64) echo arch/x86/boot/bzImage ;;
 	arm64) echo arch/arm64/boot/Image ;;
+	riscv) echo arch/riscv/boot/Image ;;
 	*) die "no I/O kernel for $1" ;;
 	esac
 }
 
+# io_kunit_kernel ARCH: the name suffix of the KUnit kernel of ARCH that
+# kunit.sh builds with the I/O drivers, "-debug" for the debug kernel
+# (scripts/io-boot/debug-ARCH.kunitconfig, arm64) and "" for the default
+# one (default-ARCH.kunitconfig, riscv); fails if neither has them.
+io_kunit_kernel() {
+	if [ -f "$top/scripts/io-boot/debug-$1.kunitconfig" ]; then
+		echo -debug
+	else
+		[ -f "$top/scripts/io-boot/default-$1.kunitconfig" ]
+	fi
+}
+
+# io_uses_kunit ARCH: whether the I/O and map benchmark boots of ARCH boot
+# its KUnit kernel of io_kunit_kernel rather than a small kernel of their
+# own: with IO_KERNEL=kunit (make check: one build fewer, and the I/O runs
+# under the KUnit kernel's debugging too), or where ARCH has no small one.
+io_uses_kunit() {
+	io_kunit_kernel "$1" > /dev/null &&
+		{ [ "${IO_KERNEL:-}" = kunit ] || [ ! -f "$top/scripts/io-boot/$1.config" ]; }
+}
+
 # io_kernel_dir TREE ARCH: the build directory of the kernel that the I/O
-# boots and upstream's map benchmark boot.  With IO_KERNEL=debug, that is
-# the debug KUnit kernel of TREE and ARCH, built by kunit.sh with the
-# drivers of scripts/io-boot/debug-ARCH.kunitconfig (make check: one
-# build fewer, and the I/O runs under KASAN and lockdep too); otherwise
-# the small kernel of io_kernel_build.
+# boots and upstream's map benchmark boot (io_uses_kunit); otherwise the
+# small kernel of io_kernel_build.
 io_kernel_dir() {
-	if [ "${IO_KERNEL:-}" = debug ]; then
-		kernel_dir "$1" kunit "$1-$2-debug"
+	if io_uses_kunit "$2"; then
+		kernel_dir "$1" kunit "$1-$2$(io_kunit_kernel "$2")"
 	else
 		kernel_dir "$1" io "$1-$2"
 	fi
 }
 
-# io_kernel_cmdline: what the I/O and map benchmark boots add to the
-# machine's kernel command line for the kernel of io_kernel_dir, after a
-# space: a KUnit kernel must not run its suites first.
+# io_kernel_cmdline ARCH: what the I/O and map benchmark boots of ARCH add
+# to the machine's kernel command line for the kernel of io_kernel_dir,
+# after a space: a KUnit kernel must not run its suites first.
 io_kernel_cmdline() {
-	[ "${IO_KERNEL:-}" = debug ] && echo " kunit.enable=0"
+	io_uses_kunit "$1" && echo " kunit.enable=0"
 	return 0
 }
 
 # io_kernel_build TREE ARCH: build the small kernel of the I/O boots and of
 # upstream's map benchmark (allnoconfig plus scripts/io-boot/common.config
 # and ARCH.config) from the assembled TREE, in kernel_dir TREE io TREE-ARCH.
-# The log goes to .build/results/io-TREE-ARCH-build.log.  With
-# IO_KERNEL=debug, only check that the debug KUnit kernel is there.
+# The log goes to .build/results/io-TREE-ARCH-build.log.  Where the boots
+# use a KUnit kernel (io_uses_kunit), only check that it is there.
 io_kernel_build() {
 	local tree=$1 arch=$2 src bdir blog image start=$SECONDS missing key
-	local data=$top/scripts/io-boot make_args
+	local data=$top/scripts/io-boot make_args variant
 
 	src=$(tree_dir "$tree") && bdir=$(io_kernel_dir "$tree" "$arch") &&
 		image=$(io_kernel_image "$arch") || return 1
-	if [ "${IO_KERNEL:-}" = debug ]; then
+	if io_uses_kunit "$arch"; then
 		[ -f "$bdir/$image" ] && [ -x "$bdir/usr/gen_init_cpio" ] &&
 			grep -qx 'CONFIG_VIRTIO_BLK=y' "$bdir/.config" && return 0
-		log "no debug KUnit kernel with the I/O drivers in ${bdir#"$top/"}: run scripts/kunit.sh $tree $arch debug"
+		variant=default
+		[ -n "$(io_kunit_kernel "$arch")" ] && variant=debug
+		log "no KUnit kernel with the I/O drivers in ${bdir#"$top/"}: run scripts/kunit.sh $tree $arch $variant"
 		return 1
 	fi
 	blog=$build/results/io-$tree-$arch-build.log
@@ -398,14 +419,15 @@ io_kernel_build() {
 
 # busybox_for ARCH: a static busybox for ARCH, for the initramfs of the
 # I/O boots and of the map benchmark: Debian's busybox-static, installed
-# for the host arch; the arm64 one is unpacked into .build/io by
-# scripts/setup.sh --io.
+# for the host arch; the arm64 and riscv64 ones are unpacked into
+# .build/io by scripts/setup.sh --io.
 busybox_for() {
 	local bb=/bin/busybox elf_machine
 
 	case $1 in
 	x86_64) elf_machine="3e 00" ;;
 	arm64) bb=$build/io/busybox-arm64 elf_machine="b7 00" ;;
+	riscv) bb=$build/io/busybox-riscv64 elf_machine="f3 00" ;;
 	*) die "no busybox for $1" ;;
 	esac
 	[ -x "$bb" ] || die "$bb not found (run scripts/setup.sh --io)"
@@ -414,10 +436,30 @@ busybox_for() {
 	echo "$bb"
 }
 
+# busybox_initramfs ARCH BDIR CPIO INIT [LINE...]: pack CPIO, an initramfs
+# with a static busybox for ARCH (busybox_for) as /bin/sh, the script INIT
+# as /init, and the gen_init_cpio lines LINE... (what the boot needs
+# besides), with the gen_init_cpio of the kernel build directory BDIR.
+# The list goes beside it, in CPIO.list.
+busybox_initramfs() {
+	local arch=$1 bdir=$2 cpio=$3 init=$4 bb
+	shift 4
+
+	bb=$(busybox_for "$arch") || return 1
+	printf '%s\n' 'dir /dev 0755 0 0' 'nod /dev/console 0600 0 0 c 5 1' \
+		'dir /proc 0755 0 0' 'dir /sys 0755 0 0' 'dir /bin 0755 0 0' \
+		"file /bin/busybox $bb 0755 0 0" 'slink /bin/sh busybox 0777 0 0' \
+		"file /init $init 0755 0 0" "$@" > "$cpio.list"
+	"$bdir/usr/gen_init_cpio" "$cpio.list" > "$cpio" ||
+		{ log "gen_init_cpio failed on $cpio.list"; return 1; }
+}
+
 # dtb_noncoherent DIR QEMU...: write DIR/virt-nc.dtb, the device tree the
 # QEMU command line QEMU... generates for its machine, with every
-# virtio-mmio transport and the PCIe host bridge made dma-noncoherent
-# (arm64 virt).  Intermediate files go to DIR too.
+# virtio-mmio transport and the PCIe host bridge made dma-noncoherent:
+# their dma-coherent goes (arm64 virt has it on each) and dma-noncoherent
+# comes (riscv virt has neither on the transports, which it nests in
+# /soc).  Intermediate files go to DIR too.
 dtb_noncoherent() {
 	local dir=$1
 	shift
@@ -425,11 +467,16 @@ dtb_noncoherent() {
 		>"$dir/dumpdtb.log" 2>&1 || { cat "$dir/dumpdtb.log" >&2; return 1; }
 	dtc -q -I dtb -O dts -o "$dir/virt.dts" "$dir/virt.dtb" || return 1
 	awk '
-		/^\t[^\t].*\{$/ { node = $1 }
-		/^\t};$/ { node = "" }
-		node ~ /^(virtio_mmio|pcie)@/ && /^\t\tdma-coherent;$/ {
-			sub(/dma-coherent/, "dma-noncoherent"); n++
+		node == "" && $1 ~ /^(virtio_mmio|pcie?)@/ && /\{$/ {
+			match($0, /^\t*/)
+			node = substr($0, 1, RLENGTH)
+			print
+			print node "\tdma-noncoherent;"
+			n++
+			next
 		}
+		node != "" && $0 == node "};" { node = "" }
+		node != "" && $0 == node "\tdma-coherent;" { next }
 		{ print }
 		END { if (n < 2) exit 1 }
 	' "$dir/virt.dts" > "$dir/virt-nc.dts" || { log "no dma-coherent nodes to edit"; return 1; }

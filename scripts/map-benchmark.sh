@@ -31,7 +31,6 @@ out=$build/bench
 mkdir -p "$out"
 
 io_kernel_build "$tree" "$arch" || exit 1
-bb=$(busybox_for "$arch") || exit 1
 
 # The tool, static, from the tree; map_benchmark.h is not a uapi header,
 # so the tree's include/ comes after the C library's headers.
@@ -41,23 +40,13 @@ tlog=$out/map-tool-$tree-$arch.log
 	-o "$tool" "$src/tools/testing/selftests/dma/dma_map_benchmark.c" \
 	> "$tlog" 2>&1 || { cat "$tlog" >&2; die "cannot build dma_map_benchmark for $arch"; }
 
-cat > "$bdir/map-initramfs.list" <<-END
-	dir /dev 0755 0 0
-	nod /dev/console 0600 0 0 c 5 1
-	dir /proc 0755 0 0
-	dir /sys 0755 0 0
-	dir /bin 0755 0 0
-	file /bin/busybox $bb 0755 0 0
-	slink /bin/sh busybox 0777 0 0
-	file /bin/dma_map_benchmark $tool 0755 0 0
-	file /init $top/scripts/map-benchmark/init 0755 0 0
-END
-"$bdir/usr/gen_init_cpio" "$bdir/map-initramfs.list" > "$bdir/map-initramfs.cpio" ||
-	die "gen_init_cpio failed"
+busybox_initramfs "$arch" "$bdir" "$bdir/map-initramfs.cpio" \
+	"$top/scripts/map-benchmark/init" \
+	"file /bin/dma_map_benchmark $tool 0755 0 0" || exit 1
 
 machine_of "$arch" "$src" || exit 1
 qemu=("${machine_qemu[@]}")
-cmdline=$machine_cmdline$(io_kernel_cmdline)
+cmdline=$machine_cmdline$(io_kernel_cmdline "$arch")
 qemu+=(-smp 1 -display none -monitor none -serial stdio -no-reboot
 	-device pci-testdev)
 

@@ -27,22 +27,10 @@ work=$bdir/.$name
 rm -rf "$work" "$res/$name".{log,json,out,ktap}
 mkdir -p "$res" "$work"
 [ -f "$ko" ] || die "no $ko: run scripts/kunit.sh $tree $arch debug"
-bb=$(busybox_for "$arch") && image=$(io_kernel_image "$arch") &&
-	machine_of "$arch" "$src" || exit 1
-
-cat > "$work/initramfs.list" <<-END
-	dir /dev 0755 0 0
-	nod /dev/console 0600 0 0 c 5 1
-	dir /proc 0755 0 0
-	dir /sys 0755 0 0
-	dir /bin 0755 0 0
-	file /bin/busybox $bb 0755 0 0
-	slink /bin/sh busybox 0777 0 0
-	file /dma_api_kunit.ko $ko 0644 0 0
-	file /init $top/scripts/module-boot/init 0755 0 0
-END
-"$bdir/usr/gen_init_cpio" "$work/initramfs.list" > "$work/initramfs.cpio" ||
-	die "gen_init_cpio failed"
+image=$(io_kernel_image "$arch") && machine_of "$arch" "$src" &&
+	busybox_initramfs "$arch" "$bdir" "$work/initramfs.cpio" \
+		"$top/scripts/module-boot/init" \
+		"file /dma_api_kunit.ko $ko 0644 0 0" || exit 1
 
 log "loading dma_api_kunit.ko in $tree/$arch (log: .build/results/$name.log)"
 timeout -k 10 300 "${machine_qemu[@]}" -m 1G -no-reboot -display none \

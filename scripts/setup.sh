@@ -47,22 +47,51 @@ unpack_debs() {
 	done
 }
 
-# With --io, for the arm64 I/O boots (scripts/io-boot.sh): an arm64 static
-# busybox for their initramfs, Debian's busybox-static for arm64, unpacked
-# and not installed.  apt-get download needs the foreign architecture
-# known, so arm64 is added to dpkg's architectures.
-busybox_arm64=$build/io/busybox-arm64
-if [ "${1:-}" = --io ] && [ ! -x "$busybox_arm64" ]; then
-	log "fetching busybox-static:arm64 into .build/io"
-	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-		sudo_cmd dpkg --add-architecture arm64
+# apt_source NAME LINE...: add the Debian source NAME, whose deb822
+# lines other than its URI and key are LINE..., to apt's sources, once.
+apt_source() {
+	local file=/etc/apt/sources.list.d/$1.sources
+	shift
+	[ -f "$file" ] && return 0
+	printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' "$@" \
+		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+		sudo_cmd tee "$file" > /dev/null
+	sudo_cmd apt-get update -qq
+}
+
+# fetch_busybox ARCH PKG: unpack busybox from PKG (apt-get download
+# syntax), Debian's busybox-static for ARCH, into .build/io/busybox-ARCH,
+# once.  apt-get download needs the foreign architecture known, so ARCH
+# is added to dpkg's architectures.
+fetch_busybox() {
+	local arch=$1 pkg=$2 d=$build/io/busybox
+
+	[ -x "$build/io/busybox-$arch" ] && return 0
+	log "fetching $pkg into .build/io"
+	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+		sudo_cmd dpkg --add-architecture "$arch"
 		sudo_cmd apt-get update -qq
 	fi
-	d=$build/io/busybox
-	unpack_debs "$d" busybox-static:arm64
-	cp "$d/root/bin/busybox" "$busybox_arm64" ||
-		die "no busybox in busybox-static:arm64"
+	unpack_debs "$d" "$pkg"
+	# /bin before Debian 13, /usr/bin since
+	cp "$d/root/bin/busybox" "$build/io/busybox-$arch" 2>/dev/null ||
+		cp "$d/root/usr/bin/busybox" "$build/io/busybox-$arch" ||
+		die "no busybox in $pkg"
 	rm -rf "$d"
+}
+
+# With --io, for the initramfs of the arm64 and riscv64 I/O boots
+# (scripts/io-boot.sh): a static busybox for each, unpacked and not
+# installed.  Debian 12 has no riscv64 port: that one comes from Debian 13
+# (trixie), through a source limited to riscv64, so that apt takes
+# nothing for the host's own architecture from it.
+if [ "${1:-}" = --io ]; then
+	fetch_busybox arm64 busybox-static:arm64
+	if [ ! -x "$build/io/busybox-riscv64" ]; then
+		apt_source dma-direct-trixie-riscv64 'Suites: trixie' \
+			'Components: main' 'Architectures: riscv64'
+		fetch_busybox riscv64 busybox-static:riscv64/trixie
+	fi
 fi
 
 # QEMU 10 for the riscv64 boots: Debian 12's QEMU (7.2) offers neither
@@ -74,14 +103,8 @@ fi
 qemu_riscv=$build/qemu-riscv
 if [ ! -x "$qemu_riscv/bin/qemu-system-riscv64" ]; then
 	log "fetching QEMU for riscv64 from bookworm-backports into .build/qemu-riscv"
-	bpo=/etc/apt/sources.list.d/dma-direct-backports.sources
-	if [ ! -f "$bpo" ]; then
-		printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
-			'Suites: bookworm-backports' 'Components: main' \
-			'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
-			sudo_cmd tee "$bpo" > /dev/null
-		sudo_cmd apt-get update -qq
-	fi
+	apt_source dma-direct-backports 'Suites: bookworm-backports' \
+		'Components: main'
 	rm -rf "$qemu_riscv"
 	unpack_debs "$qemu_riscv" qemu-system-riscv/bookworm-backports \
 		qemu-system-data/bookworm-backports opensbi/bookworm-backports
