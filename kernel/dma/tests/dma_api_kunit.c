@@ -27,6 +27,7 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/swiotlb.h>
 
 /**
  * struct dma_api_test - the state of one case
@@ -427,12 +428,25 @@ static void dma_api_test_dir_desc(const enum dma_data_direction *dir,
 KUNIT_ARRAY_PARAM(dma_api_test_dir, dma_api_test_dir_values,
 		  dma_api_test_dir_desc);
 
+/* The device masks of the cases that run under each */
+static const u64 dma_api_test_masks[] = { DMA_BIT_MASK(64), DMA_BIT_MASK(32) };
+
+static void dma_api_test_mask_desc(const u64 *mask, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%d-bit masks", fls64(*mask));
+}
+
+KUNIT_ARRAY_PARAM(dma_api_test_mask, dma_api_test_masks,
+		  dma_api_test_mask_desc);
+
 /*
  * dma_alloc_noncontiguous() memory maps into the kernel with
- * dma_vmap_noncontiguous(), and its segments lie under the mask.
+ * dma_vmap_noncontiguous(), and its segments lie under the masks: a
+ * 32-bit device gets no page above 4 GiB, where there is memory there.
  */
 static void dma_api_noncontiguous(struct kunit *test)
 {
+	u64 mask = *(const u64 *)test->param_value;
 	struct device *dev = dma_api_test_dev(test);
 	size_t size = 4 * PAGE_SIZE;
 	struct scatterlist *sg;
@@ -440,13 +454,17 @@ static void dma_api_noncontiguous(struct kunit *test)
 	unsigned int i;
 	void *vaddr;
 
+	if (dma_set_mask_and_coherent(dev, mask))
+		kunit_skip(test, "%d-bit masks refused here", fls64(mask));
 	sgt = dma_alloc_noncontiguous(dev, size, DMA_BIDIRECTIONAL,
 				      GFP_KERNEL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, sgt);
 	for_each_sgtable_dma_sg(sgt, sg, i)
-		KUNIT_EXPECT_TRUE(test, dma_api_test_fits(sg_dma_address(sg),
-							  sg_dma_len(sg),
-							  dma_get_mask(dev)));
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      dma_api_test_fits(sg_dma_address(sg),
+							sg_dma_len(sg), mask),
+				      "%u bytes at %pad", sg_dma_len(sg),
+				      &sg_dma_address(sg));
 	vaddr = dma_vmap_noncontiguous(dev, size, sgt);
 	KUNIT_EXPECT_NOT_NULL(test, vaddr);
 	if (vaddr) {
@@ -461,20 +479,34 @@ static void dma_api_noncontiguous(struct kunit *test)
 
 /*
  * The queries agree with each other and with the memory there is: a
- * mapping may be a page at least and the optimal size is no larger than
- * the maximum; the required mask covers at least as many bytes as there
- * is RAM; a 64-bit device reaches all memory, and a 32-bit one is limited
- * exactly when some memory needs more than 32 bits.
+ * mapping may be a page at least, and one of the maximum size maps where
+ * that size is bounded (a bounce buffer's), as it must be when every
+ * mapping bounces; the required mask covers at least as many bytes as
+ * there is RAM; a 64-bit device reaches all memory, and a 32-bit one is
+ * limited exactly when some memory needs more than 32 bits.
  */
 static void dma_api_queries(struct kunit *test)
 {
 	struct device *dev = dma_api_test_dev(test);
 	u64 required = dma_get_required_mask(dev);
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+	size_t max = dma_max_mapping_size(dev);
+	dma_addr_t dma;
+	void *buf;
 
-	KUNIT_EXPECT_GE(test, dma_max_mapping_size(dev), PAGE_SIZE);
-	KUNIT_EXPECT_LE(test, dma_opt_mapping_size(dev),
-			dma_max_mapping_size(dev));
+	KUNIT_EXPECT_GE(test, max, PAGE_SIZE);
+	if (is_swiotlb_force_bounce(dev))
+		KUNIT_EXPECT_LT(test, max, SIZE_MAX);
+	if (max <= SZ_4M) {
+		buf = kmalloc(max, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, buf);
+		dma = dma_map_single(dev, buf, max, DMA_TO_DEVICE);
+		KUNIT_EXPECT_FALSE_MSG(test, dma_mapping_error(dev, dma),
+				       "%zu bytes", max);
+		if (!dma_mapping_error(dev, dma))
+			dma_unmap_single(dev, dma, max, DMA_TO_DEVICE);
+		kfree(buf);
+	}
 	KUNIT_EXPECT_GE_MSG(test, required, ram - 1, "%llu bytes of RAM", ram);
 	KUNIT_EXPECT_FALSE(test, dma_addressing_limited(dev));
 
@@ -493,7 +525,7 @@ static struct kunit_case dma_api_test_cases[] = {
 	KUNIT_CASE_PARAM(dma_api_map_page, dma_api_test_map_gen_params),
 	KUNIT_CASE_PARAM(dma_api_map_page_mask32, dma_api_test_map_gen_params),
 	KUNIT_CASE_PARAM(dma_api_map_sgtable, dma_api_test_dir_gen_params),
-	KUNIT_CASE(dma_api_noncontiguous),
+	KUNIT_CASE_PARAM(dma_api_noncontiguous, dma_api_test_mask_gen_params),
 	KUNIT_CASE(dma_api_queries),
 	{}
 };
