@@ -10,9 +10,9 @@
 # compile matrix (our files on seven architectures and in configurations
 # that toggle what they branch on, Debian's included); real block I/O on
 # arm64 and riscv64 through disks that a device tree marks DMA
-# non-coherent, with and without swiotlb=force; the benchmark in quick mode; then lint, the
-# committed patches/ against a fresh export, and the upstream-overlap
-# bounds.  The last lines are the KUnit total and the failed steps.
+# non-coherent, with and without swiotlb=force; the benchmark in quick
+# mode; then lint, the committed patches/ against a fresh export, and the
+# upstream-overlap bounds.  The last lines are the KUnit total and the failed steps.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -41,8 +41,8 @@ default_kconfigs=()
 [ -f "$top/scripts/io-boot/default-$arch.kunitconfig" ] &&
 	default_kconfigs=(--kunitconfig="$top/scripts/io-boot/default-$arch.kunitconfig")
 # Where scripts/io-boot/ has them for ARCH, the debug kernel also carries
-# the drivers of the I/O boots (io_kernel_dir), and modules: it builds the
-# public-API suite as one, which module-boot.sh loads.
+# the drivers of the I/O boots (lib.sh: io_uses_kunit), and modules: it
+# builds the public-API suite as one, which module-boot.sh loads.
 debug_kconfigs=(--kunitconfig=kernel/dma/tests/debug.kunitconfig)
 io_kconfig=$top/scripts/io-boot/debug-$arch.kunitconfig
 [ -f "$io_kconfig" ] &&

@@ -138,9 +138,12 @@ kept() {
 		 DECRYPTED FAULT KMEMLEAK; do
 		n=$(sed -n "s/^CONFIG_DMA_${s}_KUNIT_TEST=//p" "$1/.config")
 		# A suite built as a module is listed as NAME=m.
-		[ -n "$n" ] &&
-			out="$out${out:+,}$(echo "$s" | tr 'A-Z_' 'a-z-')${n/y/}"
-		[ "$n" = m ] && out="${out%m}=m"
+		case $n in
+		y) n= ;;
+		m) n='=m' ;;
+		*) continue ;;
+		esac
+		out="$out${out:+,}$(echo "$s" | tr 'A-Z_' 'a-z-')$n"
 	done
 	out="suites:${out:-none}"
 	for s in MMU HIGHMEM ARCH_DMA_ADDR_T_64BIT SWIOTLB SWIOTLB_DYNAMIC \
