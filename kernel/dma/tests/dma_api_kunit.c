@@ -510,8 +510,11 @@ static void dma_api_queries(struct kunit *test)
 	KUNIT_EXPECT_GE_MSG(test, required, ram - 1, "%llu bytes of RAM", ram);
 	KUNIT_EXPECT_FALSE(test, dma_addressing_limited(dev));
 
-	if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32)))
-		kunit_skip(test, "32-bit masks refused here");
+	/* A skip here would hide a failure of the checks above. */
+	if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32))) {
+		kunit_info(test, "32-bit masks refused here: not checked\n");
+		return;
+	}
 	KUNIT_EXPECT_EQ_MSG(test, dma_addressing_limited(dev),
 			    required > DMA_BIT_MASK(32),
 			    "required mask %#llx", required);
