@@ -58,7 +58,7 @@ boot() {
 		-serial stdio)
 	[ $mode = full ] && q+=(-icount shift=0,sleep=off)
 	q+=(-kernel "$bdir/$kernel" -append "$machine_cmdline panic=-1 $*")
-	timeout 900 "${q[@]}" < /dev/null > "$logf" 2>&1
+	watched "${logf##*/}" "$logf" "${q[@]}"
 	grep -q 'dma_bench: done' "$logf"
 }
 

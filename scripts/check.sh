@@ -100,6 +100,7 @@ python3 "$top/scripts/series.py" assemble base || die "test patches do not apply
 timed "setup, base tree, assembling both trees"
 
 mkdir -p "$build/results"
+rm -f "$build/results/watchdog.txt"
 # Every architecture and configuration that builds our files: the
 # objects concerned, with W=1, and the symbols of distribution kernels.
 # It needs none of the KUnit kernels.
@@ -213,9 +214,15 @@ timed "bisectability and compile matrix, the rest after the boots"
 "$top/scripts/lint.sh" $arches || failed lint
 timed "lint"
 
+# On the point release the patches were made against, byte for byte; on
+# another, whether they apply there and which of their files upstream
+# changed since (series.py: check_other_base), told again at the end.
 log "the committed patches/ against a fresh export of the series"
-python3 "$top/scripts/series.py" check-export "$top/patches" ||
-	failed "patches/ against a fresh export"
+python3 "$top/scripts/series.py" check-export "$top/patches" \
+	> "$build/results/base-check.txt" 2>&1
+rc=$?
+grep -v '^series: .*: applied ' "$build/results/base-check.txt"
+[ $rc -eq 0 ] || failed "patches/ against a fresh export"
 
 overlap=$top/../shared/bin/upstream-overlap
 if [ -x "$overlap" ]; then
@@ -239,6 +246,26 @@ if [ -s "$build/results/matrix.txt" ]; then
 	echo
 	echo "Compile matrix (W=1; what each configuration kept of the DMA suites and features):"
 	sed 's/^/  /' "$build/results/matrix.txt"
+fi
+# How close the boots came to being stopped for want of progress.
+if [ -s "$build/results/watchdog.txt" ]; then
+	echo
+	echo "Boots and runs stop after ${STALL_SECS:-300}s without output; the longest quiet spells:"
+	sort -t, -k1,1 -n -r <(sed 's/.*at most \([0-9]*\) s.*/\1,&/' \
+		"$build/results/watchdog.txt") | head -n 3 | cut -d, -f2- | sed 's/^/  /'
+fi
+version=$(base_version "$build/base")
+if grep -q '^series: the base tree is' "$build/results/base-check.txt"; then
+	echo
+	echo "The base tree is not the release the series was made against:"
+	grep '^series: ' "$build/results/base-check.txt" |
+		grep -v ': applied ' | sed 's/^series: /  /'
+fi
+if [ $status -eq 0 ] &&
+	! grep -q "^Verified-on:.* $version\( \|$\)" "$top/series/base"; then
+	echo
+	echo "Linux $version is not yet among the releases series/base says the"
+	echo "series was verified on: if this check passes, add it to Verified-on."
 fi
 python3 "$top/scripts/summary.py" "${runs[@]}" || failed "KUnit results"
 if [ ${#failures[@]} -gt 0 ]; then

@@ -42,7 +42,6 @@ src=$(tree_dir "$tree")
 data=$top/scripts/io-boot
 bdir=$(io_kernel_dir "$tree" "$arch")
 res=$build/results
-boot_timeout=${IO_BOOT_TIMEOUT:-300}
 mkdir -p "$bdir" "$res"
 
 # The machine of the KUnit boots, with 1 GiB and two vCPUs.
@@ -95,7 +94,9 @@ busybox_initramfs "$arch" "$bdir" "$bdir/initramfs.cpio" "$data/init" \
 
 # boot_variant VARIANT: boot the kernel once with VARIANT, its disks and
 # device tree in a directory of its own, and print its verdict line;
-# fails if the variant fails.
+# fails if the variant fails.  A guest that prints nothing for STALL_SECS
+# seconds (default 300) is stopped, and the verdict says so (lib.sh:
+# watched); a slow one is waited for.
 boot_variant() {
 	local variant=$1 name out work kargs qargs rc secs why end mib seen k l m
 	local klog list status=0 t0 i
@@ -140,10 +141,10 @@ boot_variant() {
 
 	log "booting $tree/$arch, $variant (log: .build/results/$name.log)"
 	t0=$SECONDS
-	timeout -k 10 "$boot_timeout" "${qemu[@]}" -no-reboot \
+	watched "$name" "$out" "${qemu[@]}" -no-reboot \
 		-display none -monitor none -serial stdio \
 		-kernel "$bdir/$image" -initrd "$bdir/initramfs.cpio" \
-		-append "$kargs" "${qargs[@]}" < /dev/null > "$out" 2>&1
+		-append "$kargs" "${qargs[@]}"
 	rc=$?
 	secs=$((SECONDS - t0))
 	tr -d '\r' < "$out" > "$out.tmp" && mv "$out.tmp" "$out"
@@ -152,8 +153,11 @@ boot_variant() {
 	# Verdict: every disk seen and verified, the guest's checks passed,
 	# nothing suspicious in the kernel log, and QEMU stopped by itself.
 	why=()
-	[ $rc -eq 124 ] || [ $rc -eq 137 ] && why+=("timed out after ${boot_timeout}s")
-	[ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $rc -ne 137 ] && why+=("qemu exit status $rc")
+	if [ $rc -eq 124 ]; then
+		why+=("$(stalled_why $rc)")
+	elif [ $rc -ne 0 ]; then
+		why+=("qemu exit status $rc")
+	fi
 	end=$(grep -a -o 'IOTEST-END: .*' "$out" | tail -n1)
 	case $end in
 	"IOTEST-END: PASS"*) ;;
@@ -173,7 +177,8 @@ boot_variant() {
 		*) why+=("$k disk failed") ;;
 		esac
 	done
-	klog=$(grep -a -v 'IOTEST' "$out" |
+	# QEMU's own word that it was stopped is not the kernel's.
+	klog=$(grep -a -v -e 'IOTEST' -e '^qemu-system-[^:]*: terminating on signal' "$out" |
 		grep -a -E 'WARNING:|BUG:|Oops|Kernel panic|Call [Tt]race|DMA-API: |I/O error|swiotlb buffer is full|Unable to handle|[Tt]imed out|timeout' |
 		grep -a -v -E 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)')
 	[ -n "$klog" ] && why+=("suspicious kernel log lines")

@@ -20,7 +20,7 @@ mkdir -p "$res"
 
 # Results of an earlier run must not stand in for this one.
 for variant in "$@"; do
-	rm -f "$res/$tree-$arch-$variant".{json,log,out}
+	rm -f "$res/$tree-$arch-$variant".{json,log,out,stalled}
 done
 
 # build NAME KUNITCONFIG...: build the KUnit kernel NAME of the tree.
@@ -89,11 +89,22 @@ for variant in "$@"; do
 	bdir=$(kernel_dir "$tree" kunit "$tree-$arch")
 	[ "$variant" = debug ] && bdir=$bdir-debug
 	log "running DMA suites: $tree tree, $arch, $variant"
+	# kunit.py's own limit (300 s for the whole run by default) is lifted:
+	# the run is stopped only when neither kunit.py nor the guest (the
+	# kernel log that kunit.py writes as it comes) has printed anything
+	# for STALL_SECS seconds (lib.sh: watched).
+	rm -f "$bdir/test.log"
 	# shellcheck disable=SC2046
-	python3 "$src/tools/testing/kunit/kunit.py" exec $(kunit_arch_args "$arch" "$src") \
-		--build_dir="$bdir" "${kargs[@]}" "${qargs[@]}" \
-		--json="$res/$name.json" \
-		2>&1 | tee "$res/$name.out" | grep -E '^\[..:..:..\] (=|\[|Testing|Ran)'
+	python3 "$top/scripts/watchdog.py" --name "$name" --out "$res/$name.out" \
+		--record "$res/watchdog.txt" --watch "$bdir/test.log" --show '^\[..:..:..\] (=|\[|Testing|Ran)' -- \
+		python3 "$src/tools/testing/kunit/kunit.py" exec $(kunit_arch_args "$arch" "$src") \
+		--build_dir="$bdir" "${kargs[@]}" "${qargs[@]}" --timeout=$((1 << 30)) \
+		--json="$res/$name.json"
+	if why=$(stalled_why $?); then
+		log "$name: $why"
+		echo "$why" > "$res/$name.stalled"
+		status=1
+	fi
 	# Failed cases make kunit.py exit non-zero too: summary.py reports
 	# them.  Here only a run without results or kernel log is an error.
 	cp "$bdir/test.log" "$res/$name.log" || { log "$name: no kernel log"; status=1; }

@@ -270,6 +270,27 @@ kunit_build() {
 	log "built in $((SECONDS - start))s"
 }
 
+# watched NAME OUT CMD...: run CMD, a boot or a test run, its output into
+# the file OUT, until it ends or stops making progress: no output for
+# STALL_SECS seconds (default 300; scripts/watchdog.py), which makes the
+# status 124 and says so on stderr.  No wall-clock limit: a loaded machine
+# makes a boot slower, not a failure.  How long each run went without
+# output is added to .build/results/watchdog.txt.
+watched() {
+	local name=$1 out=$2
+	shift 2
+	mkdir -p "$build/results"
+	python3 "$top/scripts/watchdog.py" --name "$name" --out "$out" \
+		--record "$build/results/watchdog.txt" -- "$@"
+}
+
+# stalled_why STATUS: the reason to give for a run that watched ended with
+# STATUS, if the harness stopped it
+stalled_why() {
+	[ "$1" -eq 124 ] &&
+		echo "stopped by the harness: no output for ${STALL_SECS:-300}s"
+}
+
 # variant_args VARIANT: extra kernel command line of a test variant
 variant_args() {
 	case $1 in

@@ -76,12 +76,14 @@ for boot in "$@"; do
 		kargs+=" mapbench.quick=1"
 	fi
 	log "map benchmark ($mode): $tree/$arch, $boot (log: ${logf#"$top/"})"
-	timeout -k 10 900 "${q[@]}" -kernel "$bdir/$(io_kernel_image "$arch")" \
-		-initrd "$bdir/map-initramfs.cpio" -append "$kargs" \
-		< /dev/null > "$logf" 2>&1
+	watched "$name" "$logf" "${q[@]}" \
+		-kernel "$bdir/$(io_kernel_image "$arch")" \
+		-initrd "$bdir/map-initramfs.cpio" -append "$kargs"
+	rc=$?
 	tr -d '\r' < "$logf" > "$logf.tmp" && mv "$logf.tmp" "$logf"
 	if ! grep -q '^MAPBENCH-END: PASS' "$logf"; then
-		log "$name: the map benchmark failed"
+		why=$(stalled_why $rc) || why="log: ${logf#"$top/"}"
+		log "$name: the map benchmark failed ($why)"
 		grep -a 'MAPBENCH: FAIL' "$logf" | head -n 5 | sed 's/^/    /' >&2
 		status=1
 	fi

@@ -33,12 +33,15 @@ image=$(io_kernel_image "$arch") && machine_of "$arch" "$src" &&
 		"file /dma_api_kunit.ko $ko 0644 0 0" || exit 1
 
 log "loading dma_api_kunit.ko in $tree/$arch (log: .build/results/$name.log)"
-timeout -k 10 300 "${machine_qemu[@]}" -m 1G -no-reboot -display none \
-	-monitor none -serial stdio -kernel "$bdir/$image" \
+watched "$name" "$res/$name.log" "${machine_qemu[@]}" -m 1G -no-reboot \
+	-display none -monitor none -serial stdio -kernel "$bdir/$image" \
 	-initrd "$work/initramfs.cpio" \
-	-append "$machine_cmdline panic=-1 kunit.filter_glob=dma_api" \
-	< /dev/null 2>&1 | tr -d '\r' > "$res/$name.log"
+	-append "$machine_cmdline panic=-1 kunit.filter_glob=dma_api"
+rc=$?
+tr -d '\r' < "$res/$name.log" > "$res/$name.log.tmp" &&
+	mv "$res/$name.log.tmp" "$res/$name.log"
 rm -rf "$work"
+why=$(stalled_why $rc) && die "$name: $why (see .build/results/$name.log)"
 grep -q '^MODULE-BOOT: loaded' "$res/$name.log" ||
 	die "$name: the module did not load (see .build/results/$name.log)"
 

@@ -21,6 +21,14 @@ patch builds and the base tree gets only its own suites.
   series.py check-export DIR     fail if DIR differs from a fresh export
   series.py list                 print the subjects
 
+series/base records the base version the committed patches were exported
+against (Made-against:, which export writes) and those make check passed
+on (Verified-on:).  On the version they were made against, check-export
+compares byte for byte; on another point release, whose index lines and
+line numbers differ, it checks that the committed patches apply there
+with git am and give the tree assembled from the sources, and names the
+files of the series that upstream changed in between.
+
 Assembly is incremental: each patch has a key (a hash of everything that
 goes into it and of the previous key), and only patches from the first
 changed key on are re-applied.
@@ -285,8 +293,39 @@ def verify(tree):
             '\n  '.join(bad))
 
 
-def export(outdir):
+def read_base():
+    """The fields of series/base: {'made-against': ..., 'verified-on': [...]}."""
+    fields = {}
+    with open(os.path.join(TOP, 'series', 'base')) as f:
+        for line in f:
+            key, sep, val = line.partition(':')
+            if sep and not line.startswith('#'):
+                fields[key.strip().lower()] = val.strip()
+    if 'made-against' not in fields:
+        die('series/base: no Made-against:')
+    fields['verified-on'] = fields.get('verified-on', '').split()
+    return fields
+
+
+def write_base(made_against):
+    """Record in series/base that the patches are exported against it."""
+    path = os.path.join(TOP, 'series', 'base')
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r'(?m)^Made-against:.*$', 'Made-against: ' + made_against,
+                  text)
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+def export(outdir, check=False):
+    """Write the series to @outdir; unless @check, record the base in
+    series/base first, as the cover letter names it."""
     assemble('ours')
+    if not check and read_base()['made-against'] != base_version():
+        print('series: series/base: Made-against: %s (was %s)'
+              % (base_version(), read_base()['made-against']))
+        write_base(base_version())
     tree = os.path.join(BUILD, TREES['ours'])
     os.makedirs(outdir, exist_ok=True)
     # Patches of an earlier, longer series must not be applied with these.
@@ -294,16 +333,25 @@ def export(outdir):
         os.remove(old)
     # No commit ids, dates of our own or git version: the same series
     # gives the same files on any machine, so patches/ can be compared.
-    git(tree, 'format-patch', '-q', '--cover-letter', '--zero-commit',
-        '--no-signature', '-o', os.path.abspath(outdir), 'base..HEAD',
+    # The abbreviation of index lines is fixed too: git's own depends on
+    # how many objects the repository holds.
+    git(tree, '-c', 'core.abbrev=12', 'format-patch', '-q', '--cover-letter',
+        '--zero-commit', '--no-signature', '-o', os.path.abspath(outdir),
+        'base..HEAD',
         env=commit_env())
     write_cover(os.path.join(outdir, '0000-cover-letter.patch'))
 
 
 def check_export(committed):
-    """Fail if the patches in @committed are not what export writes now."""
+    """Fail if the patches in @committed are not what export writes now,
+    on the base they were made against, or do not give the assembled
+    tree, on another."""
+    made, now = read_base()['made-against'], base_version()
+    if made != now:
+        check_other_base(committed, made, now)
+        return
     fresh = os.path.join(BUILD, 'patches-check')
-    export(fresh)
+    export(fresh, check=True)
     old = sorted(os.listdir(committed)) if os.path.isdir(committed) else []
     new = sorted(os.listdir(fresh))
     stale = sorted(set(old) ^ set(new))
@@ -316,6 +364,81 @@ def check_export(committed):
         die('%s is out of date with series/ and the sources (%s): run '
             'make export' % (committed, ', '.join(stale)))
     print('series: %s up to date (%d files)' % (committed, len(new)))
+
+
+def check_other_base(committed, made, now):
+    """Check @committed, made against Linux @made, on the base tree of
+    Linux @now: they must apply with git am and give the tree assembled
+    from the sources.  What upstream changed in between, in the files
+    the series changes, is told, not failed."""
+    assemble('ours')
+    ours = git(os.path.join(BUILD, TREES['ours']), 'rev-parse', 'HEAD^{tree}')
+    work = os.path.join(BUILD, 'am-check')
+    if os.path.exists(os.path.join(work, '.git')):
+        git(BASE, 'worktree', 'remove', '--force', work)
+    git(BASE, 'worktree', 'prune')
+    git(BASE, 'worktree', 'add', '-q', '--detach', work, 'base')
+    patches = sorted(glob.glob(os.path.join(committed, '[0-9]*.patch')))
+    patches = [p for p in patches if not p.endswith('0000-cover-letter.patch')]
+    res = subprocess.run(['git', '-C', work, 'am', '-q', '--keep-cr'] +
+                         [os.path.abspath(p) for p in patches],
+                         env=commit_env(), capture_output=True, text=True)
+    if res.returncode:
+        git(work, 'am', '--abort')
+        die('the patches in %s, made against Linux %s, do not apply to '
+            'Linux %s:\n%s' % (committed, made, now, res.stdout + res.stderr))
+    got = git(work, 'rev-parse', 'HEAD^{tree}')
+    changed = git(work, 'diff', '--name-only', 'HEAD', ours)
+    git(BASE, 'worktree', 'remove', '--force', work)
+    if got != ours:
+        die('%s, applied to Linux %s, does not give the tree assembled from '
+            'series/ (files: %s): run make export'
+            % (committed, now, changed.replace('\n', ', ')))
+    print('series: the base tree is Linux %s; the patches in %s were made '
+          'against %s and tested on %s'
+          % (now, committed, made,
+             ', '.join(read_base()['verified-on']) or 'no version'))
+    print('series: its %d patches apply to %s with git am and give the tree '
+          'assembled from series/' % (len(patches), now))
+    moved = upstream_changes(patches)
+    if moved:
+        print('series: upstream changed files of the series between %s and '
+              '%s: check that the series keeps what changed:' % (made, now))
+        for path, how in moved:
+            print('series:   %s (%s)' % (path, how))
+    else:
+        print('series: none of the files the series changes differs '
+              'between %s and %s' % (made, now))
+
+
+def upstream_changes(patches):
+    """The files that @patches change whose pristine content, which the
+    first patch to touch each names by its blob, is not the base tree's
+    now: [(path, 'replaced' or 'changed')]."""
+    first, seen = [], set()
+    for p in patches:
+        with open(p) as f:
+            text = f.read()
+        for m in re.finditer(r'^diff --git a/(\S+) b/\S+\n'
+                             r'(?:(?!diff --git ).*\n)*?'
+                             r'index ([0-9a-f]+)\.\.', text, re.M):
+            path, blob = m.group(1), m.group(2)
+            if path not in seen:
+                seen.add(path)
+                first.append((path, blob))
+    ours = set(git(TOP, 'ls-files', '--', *KERNEL_DIRS).split('\n'))
+    out = []
+    for path, blob in first:
+        if set(blob) == {'0'}:
+            continue            # created by the series
+        res = subprocess.run(['git', '-C', BASE, 'rev-parse', '--verify',
+                              '-q', 'base:' + path], capture_output=True,
+                             text=True)
+        now = res.stdout.strip()
+        if not now.startswith(blob):
+            out.append((path, 'replaced by the series' if path in ours
+                        else 'changed by a diff of the series'))
+    return out
 
 
 def base_version():
@@ -331,7 +454,10 @@ def write_cover(path):
     with open(os.path.join(TOP, 'series', 'cover')) as f:
         head, _, body = f.read().partition('\n\n')
     subject = head.partition('Subject:')[2].strip()
-    body = body.replace('@BASE@', base_version())
+    base = read_base()
+    tested = [v for v in base['verified-on'] if v != base['made-against']]
+    body = body.replace('@BASE@', base['made-against'])
+    body = body.replace('@TESTED@', ', '.join(tested) or 'no other version')
     with open(path) as f:
         text = f.read()
     text = text.replace('*** SUBJECT HERE ***', subject)

@@ -12,12 +12,29 @@ pkgs=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
       cpio rsync ccache sparse qemu-system-x86 qemu-system-arm
       gcc-aarch64-linux-gnu python3 git xz-utils device-tree-compiler
       kmod perl codespell gnuplot-nox python3-ply python3-git busybox-static
-      python3-sphinx gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
+      python3-sphinx python3-yaml gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
       gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu gcc-s390x-linux-gnu
       linux-config-6.12 qemu-system-misc opensbi libc6-dev-arm64-cross)
 
 sudo_cmd() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt_source NAME URI LINE...: add the Debian source NAME at URI, whose
+# other deb822 lines but its key are LINE..., to apt's sources, once.
+apt_source() {
+	local file=/etc/apt/sources.list.d/$1.sources uri=$2
+	shift 2
+	[ -f "$file" ] && return 0
+	printf '%s\n' 'Types: deb' "URIs: $uri" "$@" \
+		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+		sudo_cmd tee "$file" > /dev/null
+	sudo_cmd apt-get update -qq
+}
+
+# has_candidate PKG: whether apt's sources offer PKG
+has_candidate() {
+	apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'
 }
 
 missing=()
@@ -28,6 +45,11 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing: ${missing[*]}"
 	sudo_cmd apt-get update -qq
+	# Debian 12 ships linux-source-6.12 through its security suite, which
+	# an installer sets up and a debootstrap'ed system does not have.
+	has_candidate linux-source-6.12 ||
+		apt_source dma-direct-security http://deb.debian.org/debian-security \
+			'Suites: bookworm-security' 'Components: main'
 	sudo_cmd env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -45,18 +67,6 @@ unpack_debs() {
 	for deb in "$dir"/debs/*.deb; do
 		dpkg-deb -x "$deb" "$dir/root" || die "cannot unpack $deb"
 	done
-}
-
-# apt_source NAME LINE...: add the Debian source NAME, whose deb822
-# lines other than its URI and key are LINE..., to apt's sources, once.
-apt_source() {
-	local file=/etc/apt/sources.list.d/$1.sources
-	shift
-	[ -f "$file" ] && return 0
-	printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' "$@" \
-		'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
-		sudo_cmd tee "$file" > /dev/null
-	sudo_cmd apt-get update -qq
 }
 
 # fetch_busybox ARCH PKG: unpack busybox from PKG (apt-get download
@@ -88,7 +98,8 @@ fetch_busybox() {
 if [ "${1:-}" = --io ]; then
 	fetch_busybox arm64 busybox-static:arm64
 	if [ ! -x "$build/io/busybox-riscv64" ]; then
-		apt_source dma-direct-trixie-riscv64 'Suites: trixie' \
+		apt_source dma-direct-trixie-riscv64 http://deb.debian.org/debian \
+			'Suites: trixie' \
 			'Components: main' 'Architectures: riscv64'
 		fetch_busybox riscv64 busybox-static:riscv64/trixie
 	fi
@@ -103,7 +114,8 @@ fi
 qemu_riscv=$build/qemu-riscv
 if [ ! -x "$qemu_riscv/bin/qemu-system-riscv64" ]; then
 	log "fetching QEMU for riscv64 from bookworm-backports into .build/qemu-riscv"
-	apt_source dma-direct-backports 'Suites: bookworm-backports' \
+	apt_source dma-direct-backports http://deb.debian.org/debian \
+		'Suites: bookworm-backports' \
 		'Components: main'
 	rm -rf "$qemu_riscv"
 	unpack_debs "$qemu_riscv" qemu-system-riscv/bookworm-backports \

@@ -111,6 +111,15 @@ def print_skip_reasons(runs):
         print('       ' + ', '.join('%s: %d' % rn for rn in where))
 
 
+def why_missing(run):
+    """What to say of @run, which gave no results."""
+    try:
+        with open(os.path.join(RES, run + '.stalled')) as f:
+            return f.read().strip()
+    except OSError:
+        return 'see .build/results/%s.out' % run
+
+
 def main(runs):
     rows, failed_cases, missing, xfail, xpass = [], [], [], [], []
     total = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
@@ -155,8 +164,7 @@ def main(runs):
     print('-' * 79)
     print_skip_reasons([r for r in runs if r not in missing])
     for run in missing:
-        print('%-28s %-26s  did not complete: see .build/results/%s.out'
-              % (run, '-', run))
+        print('%-28s %-26s  did not complete: %s' % (run, '-', why_missing(run)))
     if xfail:
         print('\nExpected failures ("+Nx" above: upstream bugs the series '
               'fixes, scripts/expected-failures):')
