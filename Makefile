@@ -13,7 +13,8 @@ help:
 	@echo "make bench                    instructions per DMA operation, base vs ours"
 	@echo "make io                       real NVMe/AHCI/virtio I/O boots, both arches"
 	@echo "make matrix                   build our files on every arch and config (W=1)"
-	@echo "make export                   write the series as patches to patches/ (committed)"
+	@echo "make series [FORCE=1]         the patches as commits in .build/linux, to edit there"
+	@echo "make export                   the commits of .build/linux back into patches/6.12"
 	@echo "make setup                    install packages, extract the base tree"
 	@echo "make lint [ARCH=...]           checkpatch, kernel-doc, W=1 and sparse on our files"
 	@echo "make clean                     remove the build output under .build"
@@ -40,10 +41,11 @@ setup:
 	@scripts/setup.sh --io
 
 series:
-	@python3 scripts/series.py assemble ours
+	@scripts/setup.sh
+	@python3 scripts/series.py assemble ours $(if $(FORCE),--force)
 
 export:
-	@python3 scripts/series.py export patches
+	@python3 scripts/series.py export
 
 lint:
 	@scripts/lint.sh $(ARCH)

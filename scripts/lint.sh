@@ -23,13 +23,12 @@ mapfile -t cfiles < <(git ls-files --cached --others --exclude-standard \
 	-- 'kernel/*.c' 'arch/*.c' 'include/*.h' 'kernel/*.h' 'arch/*.h')
 
 log "checkpatch --strict on the series"
-python3 scripts/series.py export "$out/patches" >/dev/null || exit 1
 # New files are covered by the existing F: kernel/dma/ entry of MAINTAINERS;
 # the compatibles of the dma_coherent suite's test nodes are no bindings;
 # the base tree has no upstream history to look cited commit ids up in.
 # Debian's python3 first: checkpatch's SPDX check needs its python3-ply.
 if ! (cd "$src" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet \
-	--ignore FILE_PATH_CHANGES,UNDOCUMENTED_DT_STRING,UNKNOWN_COMMIT_ID "$out"/patches/0*-*.patch) > "$out/checkpatch.txt" 2>&1; then
+	--ignore FILE_PATH_CHANGES,UNDOCUMENTED_DT_STRING,UNKNOWN_COMMIT_ID "$top"/patches/6.12/0*-*.patch) > "$out/checkpatch.txt" 2>&1; then
 	cat "$out/checkpatch.txt"
 	fail=1
 fi

@@ -1,44 +1,43 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Assemble the patch series of this repository onto the base tree.
+"""The patch series: a stack of commits on a pristine base tree.
 
-The series lives in series/: one spec per patch, applied in file-name
-order.  A spec is a header (Subject:, Files:, Symbols:, Base:), a blank
-line and the commit message body.  Files: names files of this repository
-copied whole to the same path in the tree; series/<spec>.diff, if present,
-is applied with git apply (small changes to upstream files).  Base: yes
-marks the patches that also go onto the pristine base tree for the
-differential test run.
+A line of the series (patches/LINE/, today 6.12) is what a kernel
+engineer mails and a distribution carries: the patches as git
+format-patch writes them (git am-able, and listed in order in a quilt
+series file), a cover letter, and LINE/line, which names the base
+(Debian's source package, the release the patches were exported against
+and those make check passed on) and the patches that also go onto the
+pristine base tree.  The patches are the source: nothing else is.
 
-The build glue of the test directory (GROWN below) grows patch by patch:
-its final version is in the repository, and at each patch the assembler
-writes it with only the blocks of the Kconfig symbols introduced so far
-(Symbols: of that patch and the ones before it in the tree), so that every
-patch builds and the base tree gets only its own suites.
+  series.py assemble ours   git am the patches onto the base tree, as
+    [--force]               commits in .build/linux: edit them there
+                            (git rebase -i, commit --fixup, git absorb);
+                            --force drops what was not exported
+  series.py assemble base   the test patches listed in LINE/line as
+                            Differential, onto the base tree, in
+                            .build/differential/linux
+  series.py export          the commits of .build/linux back into
+                            patches/LINE, and the files of the series at
+                            their kernel paths in this repository
+  series.py check           patches/LINE as export writes them, the files
+                            at kernel paths those of the last patch
+  series.py list            the subjects, those of the base tree marked
 
-  series.py assemble ours|base   build .build/linux or .build/differential/linux
-  series.py export DIR           write the series as mbox patches to DIR
-  series.py check-export DIR     fail if DIR differs from a fresh export
-  series.py list                 print the subjects
-
-series/base records the base version the committed patches were exported
-against (Made-against:, which export writes) and those make check passed
-on (Verified-on:).  On the version they were made against, check-export
-compares byte for byte; on another point release, whose index lines and
-line numbers differ, it checks that the committed patches apply there
-with git am and give the tree assembled from the sources, and names the
-files of the series that upstream changed in between.
-
-Assembly is incremental: each patch has a key (a hash of everything that
-goes into it and of the previous key), and only patches from the first
-changed key on are re-applied.
+Assembly is incremental: each patch has a key (a hash of its file and of
+the previous key), and only patches from the first changed key on are
+applied again.  Commits in .build/linux that were not exported are never
+dropped: assemble refuses to run over them.
 """
+import argparse
 import glob
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import textwrap
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, '.build')
@@ -46,63 +45,238 @@ BASE = os.path.join(BUILD, 'base')
 # The kernels' build directories are directories .build-* of the trees
 # (scripts/lib.sh: kernel_dir), which assembling keeps.
 TREES = {'ours': 'linux', 'base': 'differential/linux'}
-# Only these parts of the repository are kernel files carried by the series.
+# The parts of this repository that hold the files of the series, at
+# their kernel paths.
 KERNEL_DIRS = ('kernel/', 'include/', 'arch/', 'Documentation/', 'tools/',
                'lib/', 'mm/')
-DATE = '2026-11-21T00:00:00+00:00'
-GROWN = ('kernel/dma/tests/Kconfig', 'kernel/dma/tests/Makefile',
-         'kernel/dma/tests/.kunitconfig',
-         'kernel/dma/tests/x86_64.kunitconfig',
-         'kernel/dma/tests/arm64.kunitconfig',
-         'kernel/dma/tests/riscv.kunitconfig',
-         'kernel/dma/tests/arm.kunitconfig')
+LINE = '6.12'
+# The build glue of the test directory: each suite adds its block, so
+# the base tree, which takes only some of the suites, takes the blocks
+# of those only (differential()).
+GLUE = ('kernel/dma/tests/Kconfig', 'kernel/dma/tests/Makefile',
+        'kernel/dma/tests/.kunitconfig',
+        'kernel/dma/tests/x86_64.kunitconfig',
+        'kernel/dma/tests/arm64.kunitconfig',
+        'kernel/dma/tests/riscv.kunitconfig',
+        'kernel/dma/tests/arm.kunitconfig')
+# Commits made by this script (assemble) are dated from their patch and
+# committed by the series' author: the same patches give the same
+# commits, on any machine.
+GIT_ENV_KEYS = ('GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME',
+                'GIT_COMMITTER_EMAIL', 'GIT_COMMITTER_DATE')
 
 
 def die(msg):
     sys.exit('series: ' + msg)
 
 
-def git(cwd, *args, env=None, capture=True):
+def git(cwd, *args, env=None, capture=True, check=True, stdin=None,
+        raw=False):
+    """Run git in @cwd; its output, stripped unless @raw."""
     res = subprocess.run(['git', '-C', cwd] + list(args), env=env,
-                         stdout=subprocess.PIPE if capture else None,
-                         stderr=subprocess.PIPE, text=True)
-    if res.returncode:
+                         input=stdin, stdout=subprocess.PIPE if capture
+                         else None, stderr=subprocess.PIPE, text=True)
+    if res.returncode and check:
         die('git %s failed in %s:\n%s' % (' '.join(args), cwd, res.stderr))
-    return res.stdout.strip() if capture else ''
+    if not capture:
+        return ''
+    return res.stdout if raw else res.stdout.strip()
 
 
-class Patch:
-    def __init__(self, path):
-        self.name = os.path.basename(path)
-        with open(path) as f:
-            text = f.read()
-        head, _, body = text.partition('\n\n')
-        fields = {}
-        for line in head.splitlines():
-            key, _, val = line.partition(':')
-            fields[key.strip().lower()] = val.strip()
-        if 'subject' not in fields:
-            die('%s: no Subject:' % self.name)
-        self.subject = fields['subject']
-        self.files = fields.get('files', '').split()
-        self.base = fields.get('base', 'no').lower() == 'yes'
-        self.symbols = set(fields.get('symbols', '').split())
-        self.body = body.strip() + '\n'
-        diff = path + '.diff'
-        self.diff = diff if os.path.exists(diff) else None
-        for f in self.files:
-            if not os.path.isfile(os.path.join(TOP, f)):
-                die('%s: listed file %s does not exist' % (self.name, f))
+def pdir():
+    return os.path.join(TOP, 'patches', LINE)
 
-    def key(self, prev):
-        h = hashlib.sha256(prev.encode())
-        h.update(self.subject.encode() + self.body.encode())
-        h.update(' '.join(sorted(self.symbols)).encode())
-        for f in self.files + list(GROWN) + ([self.diff] if self.diff else []):
-            h.update(f.encode())
-            with open(os.path.join(TOP, f), 'rb') as fh:
-                h.update(fh.read())
-        return h.hexdigest()
+
+def read_line():
+    """The fields of patches/LINE/line, continuation lines joined by
+    newlines: {'made-against': '6.12.118', 'differential': '...'}."""
+    fields, key = {}, None
+    with open(os.path.join(pdir(), 'line')) as f:
+        for raw in f:
+            line = raw.rstrip('\n')
+            if not line.strip() or line.startswith('#'):
+                continue
+            if line[0] in ' \t' and key:
+                fields[key] += '\n' + line.strip()
+                continue
+            key, sep, val = line.partition(':')
+            if not sep:
+                die('patches/%s/line: not "Field: value": %r' % (LINE, line))
+            key = key.strip().lower()
+            fields[key] = val.strip()
+    for need in ('package', 'made-against', 'author'):
+        if need not in fields:
+            die('patches/%s/line: no %s' % (LINE, need.capitalize()))
+    fields['verified-on'] = fields.get('verified-on', '').split()
+    fields['differential'] = [s for s in
+                              fields.get('differential', '').split('\n') if s]
+    return fields
+
+
+def write_made_against(version):
+    path = os.path.join(pdir(), 'line')
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r'(?m)^Made-against:.*$', 'Made-against: ' + version, text)
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+def identity():
+    name, sep, email = read_line()['author'].partition(' <')
+    if not sep or not email.endswith('>'):
+        die('patches/%s/line: Author: want "Name <email>"' % LINE)
+    return name, email[:-1]
+
+
+def series_env(date=None):
+    """The environment of the commits this script makes: the series'
+    author commits them, so that whoever assembles signs off nothing."""
+    name, email = identity()
+    env = {k: v for k, v in os.environ.items() if k not in GIT_ENV_KEYS}
+    env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
+               GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email)
+    if date:
+        env['GIT_COMMITTER_DATE'] = date
+    return env
+
+
+def patch_files():
+    """The patches of the line in order, without the cover letter."""
+    names = sorted(glob.glob(os.path.join(pdir(), '[0-9][0-9][0-9][0-9]-*.patch')))
+    return [p for p in names if not os.path.basename(p).startswith('0000-')]
+
+
+def base_version(tree=BASE):
+    with open(os.path.join(tree, 'Makefile')) as f:
+        mk = dict(ln.split(' = ', 1) for ln in f.read().splitlines()
+                  if ln.split(' = ')[0] in ('VERSION', 'PATCHLEVEL',
+                                            'SUBLEVEL'))
+    return '%s.%s.%s' % (mk['VERSION'], mk['PATCHLEVEL'], mk['SUBLEVEL'])
+
+
+def ensure_worktree(tree):
+    if os.path.exists(os.path.join(tree, '.git')):
+        return
+    if not os.path.isdir(os.path.join(BASE, '.git')):
+        die('no base tree in .build/base: run scripts/setup.sh')
+    git(BASE, 'worktree', 'prune')
+    git(BASE, 'worktree', 'add', '-q', '--detach', tree, 'base')
+
+
+def configure_editing(tree):
+    """Git settings of @tree for editing the series by hand: a branch
+    (ours-LINE), commits by the series' author, whoever edits, and git
+    absorb looking as far back as the first patch (10 commits by
+    default)."""
+    if git(tree, 'symbolic-ref', '-q', 'HEAD', check=False) == '':
+        git(tree, 'checkout', '-q', '-B', 'ours-' + LINE)
+    name, email = identity()
+    for key, val in (('user.name', name), ('user.email', email),
+                     ('absorb.maxStack', '1000')):
+        if git(tree, 'config', '--get', key, check=False) != val:
+            git(tree, 'config', key, val)
+
+
+def read_state(tree):
+    """[(key, sha)] of the patches applied in @tree by the last assembly."""
+    path = tree + '.series'
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [tuple(line.split()) for line in f if line.strip()]
+
+
+def write_state(tree, state):
+    with open(tree + '.series', 'w') as f:
+        f.writelines('%s %s\n' % ks for ks in state)
+
+
+def unexported(tree, state):
+    """Why @tree holds work that assembling would drop, or None: commits
+    or changes made there since the last assembly or export."""
+    head = git(tree, 'rev-parse', 'HEAD')
+    last = state[-1][1] if state else git(BASE, 'rev-parse', 'base')
+    if head != last:
+        return 'its HEAD (%s) is not the last patch assembled or exported ' \
+               '(%s)' % (head[:12], last[:12])
+    dirty = git(tree, 'status', '--porcelain', '--untracked-files=no')
+    if dirty:
+        return 'it has changes not committed:\n' + dirty
+    return None
+
+
+def rewind(tree, state, keys):
+    """Reset @tree to the last patch whose key is unchanged; return how
+    many patches it keeps."""
+    keep = 0
+    while keep < min(len(state), len(keys)) and state[keep][0] == keys[keep]:
+        keep += 1
+    git(tree, 'reset', '-q', '--hard', state[keep - 1][1] if keep else 'base')
+    git(tree, 'clean', '-q', '-fdx', '-e', '/.build*')
+    return keep
+
+
+def patch_date(path):
+    with open(path, errors='replace') as f:
+        for line in f:
+            if line.startswith('Date: '):
+                return line[6:].strip()
+            if not line.strip():
+                break
+    die('%s: no Date: header' % path)
+
+
+def assemble_ours(force=False):
+    """The patches onto the base tree in .build/linux; unless @force,
+    only if that drops nothing made there."""
+    tree = os.path.join(BUILD, TREES['ours'])
+    ensure_worktree(tree)
+    configure_editing(tree)
+    state = read_state(tree)
+    why = unexported(tree, state)
+    if why and not force:
+        die('.build/linux holds work that is not in patches/%s: %s\n'
+            'Run make export to keep it, or make series FORCE=1 to drop it.'
+            % (LINE, why))
+    if why:
+        state = []
+    patches = patch_files()
+    keys, prev = [], 'base:' + git(BASE, 'rev-parse', 'base^{tree}')
+    for p in patches:
+        with open(p, 'rb') as f:
+            prev = hashlib.sha256(prev.encode() + f.read()).hexdigest()
+        keys.append(prev)
+    if [k for k, _ in state] == keys:
+        print('series: ours tree up to date (%d patches)' % len(keys))
+        return
+    keep = rewind(tree, state, keys)
+    state = state[:keep]
+    for p, k in zip(patches[keep:], keys[keep:]):
+        res = subprocess.run(['git', '-C', tree, 'am', '-q', '--keep-cr',
+                              '--committer-date-is-author-date', p],
+                             env=series_env(), capture_output=True, text=True)
+        if res.returncode:
+            git(tree, 'am', '--abort', check=False)
+            write_state(tree, state)
+            die('%s does not apply to Linux %s:\n%s'
+                % (os.path.relpath(p, TOP), base_version(),
+                   res.stdout + res.stderr))
+        state.append((k, git(tree, 'rev-parse', 'HEAD')))
+        print('series: ours: applied %s' % os.path.basename(p))
+    write_state(tree, state)
+
+
+def commits(tree):
+    """[(sha, subject)] of the patches in @tree, oldest first."""
+    out = git(tree, 'log', '--reverse', '--format=%H %s', 'base..HEAD')
+    return [tuple(line.split(' ', 1)) for line in out.splitlines()]
+
+
+def added_symbols(tree, sha):
+    """The Kconfig symbols that commit @sha adds, in any Kconfig file."""
+    diff = git(tree, 'show', '--format=', sha, '--', ':(glob)**/Kconfig*')
+    return set(re.findall(r'^\+(?:menu)?config\s+(\S+)', diff, re.M))
 
 
 def kconfig_blocks(text):
@@ -119,25 +293,6 @@ def kconfig_blocks(text):
     return blocks
 
 
-def render_grown(path, text, hidden):
-    """@text of grown file @path without the blocks of @hidden symbols."""
-    if path.endswith('Kconfig'):
-        kept = [t for sym, t in kconfig_blocks(text) if sym not in hidden]
-        out = ''.join(kept)
-        # A dropped last block leaves its separating blank line behind.
-        return out.rstrip('\n') + '\n'
-    if path.endswith('kunitconfig'):
-        # A paragraph that opens with a hidden symbol goes with it, with
-        # the options and comment it brings along.
-        paras = re.split(r'(?<=\n)\n', text)
-        text = '\n'.join(p for p in paras
-                          if not opens_with(p, hidden))
-    lines = [ln for ln in text.splitlines(True)
-             if not any('CONFIG_%s)' % h in ln or 'CONFIG_%s=' % h in ln
-                        for h in hidden)]
-    return ''.join(lines)
-
-
 def opens_with(para, hidden):
     """Whether the first option of kunitconfig paragraph @para is hidden."""
     for ln in para.splitlines():
@@ -146,269 +301,259 @@ def opens_with(para, hidden):
     return False
 
 
-def write_if_changed(dst, data):
-    """Write @data to @dst unless it is there already (keeps make's mtimes)."""
-    old = None
-    if os.path.exists(dst):
-        with open(dst, 'rb') as fh:
-            old = fh.read()
-    if old != data:
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        with open(dst, 'wb') as fh:
-            fh.write(data)
+def without(path, text, hidden):
+    """Glue file @path of @text without what concerns @hidden symbols:
+    their Kconfig blocks, the kunitconfig paragraphs they open, and every
+    line that names one."""
+    if path.endswith('Kconfig'):
+        kept = [t for sym, t in kconfig_blocks(text) if sym not in hidden]
+        # A dropped last block leaves its separating blank line behind.
+        return ''.join(kept).rstrip('\n') + '\n'
+    if path.endswith('kunitconfig'):
+        paras = re.split(r'(?<=\n)\n', text)
+        text = '\n'.join(p for p in paras if not opens_with(p, hidden))
+    return ''.join(ln for ln in text.splitlines(True)
+                   if not any('CONFIG_%s)' % h in ln or 'CONFIG_%s=' % h in ln
+                              for h in hidden))
 
 
-def load_series():
-    sdir = os.path.join(TOP, 'series')
-    names = sorted(n for n in os.listdir(sdir)
-                   if not n.endswith('.diff') and n[:4].isdigit())
-    return [Patch(os.path.join(sdir, n)) for n in names]
+def differential():
+    """The commits of ours that also go onto the base tree, with the
+    symbols each adds: [(sha, subject, symbols)], and every symbol the
+    series adds."""
+    ours = os.path.join(BUILD, TREES['ours'])
+    wanted = read_line()['differential']
+    found, every = [], set()
+    for sha, subject in commits(ours):
+        syms = added_symbols(ours, sha)
+        every |= syms
+        if subject in wanted:
+            found.append((sha, subject, syms))
+    missing = set(wanted) - {s for _, s, _ in found}
+    if missing:
+        die('patches/%s/line: Differential names no patch of the series: %s'
+            % (LINE, '; '.join(sorted(missing))))
+    return found, every
 
 
-def identity():
-    """Author and signer of every patch: series/author, never the caller's
-    git identity, so that whoever assembles or exports signs off nothing."""
-    with open(os.path.join(TOP, 'series', 'author')) as f:
-        line = f.readline().strip()
-    name, sep, email = line.partition(' <')
-    if not sep or not email.endswith('>'):
-        die('series/author: want "Name <email>", got %r' % line)
-    return name, email[:-1]
-
-
-def commit_env():
-    name, email = identity()
-    env = dict(os.environ)
-    env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
-               GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email,
-               GIT_AUTHOR_DATE=DATE, GIT_COMMITTER_DATE=DATE)
-    return env
-
-
-def apply_patch(tree, patch, hidden):
-    """Apply @patch; blocks of @hidden symbols stay out of grown files."""
-    for f in patch.files:
-        with open(os.path.join(TOP, f), 'rb') as fh:
-            data = fh.read()
-        if f in GROWN:
-            data = render_grown(f, data.decode(), hidden).encode()
-        write_if_changed(os.path.join(tree, f), data)
-    # A diff may also change the files just copied: stage them first.
-    if patch.files:
-        git(tree, 'add', '-f', '--', *patch.files)
-    if patch.diff:
-        git(tree, 'apply', '--index', os.path.join(TOP, patch.diff))
-    # Grown files created by an earlier patch take this patch's blocks.
-    grown = [f for f in GROWN if os.path.exists(os.path.join(tree, f))]
-    for f in grown:
-        with open(os.path.join(TOP, f)) as fh:
-            text = render_grown(f, fh.read(), hidden)
-        write_if_changed(os.path.join(tree, f), text.encode())
-    touched = patch.files + grown
-    if touched:
-        git(tree, 'add', '-f', '--', *touched)
-    name, email = identity()
-    msg = '%s\n\n%s\nSigned-off-by: %s <%s>\n' % (patch.subject, patch.body,
-                                                   name, email)
-    res = subprocess.run(['git', '-C', tree, 'commit', '-q', '--no-verify',
-                          '-F', '-'], input=msg, text=True,
-                         env=commit_env(), capture_output=True)
-    if res.returncode:
-        die('commit of %s failed:\n%s%s' % (patch.name, res.stdout,
-                                            res.stderr))
-    return git(tree, 'rev-parse', 'HEAD')
-
-
-def ensure_worktree(tree):
-    if os.path.exists(os.path.join(tree, '.git')):
-        return
-    if not os.path.isdir(os.path.join(BASE, '.git')):
-        die('no base tree in .build/base: run scripts/setup.sh')
-    git(BASE, 'worktree', 'prune')
-    git(BASE, 'worktree', 'add', '-q', '--detach', tree, 'base')
-
-
-def assemble(which):
-    series = load_series()
-    patches = [p for p in series if p.base or which == 'ours']
-    # Every symbol of the series: a grown file hides those not yet added.
-    every = set().union(*(p.symbols for p in series))
-    tree = os.path.join(BUILD, TREES[which])
-    state_file = tree + '.series'
+def assemble_base():
+    """Each test patch of Differential, onto the base tree: its changes
+    but to the build glue, applied with a three-way merge, and the glue as
+    that patch leaves it in ours, without the blocks of the suites that
+    the base tree does not take."""
+    assemble_ours()
+    ours = os.path.join(BUILD, TREES['ours'])
+    tree = os.path.join(BUILD, TREES['base'])
     ensure_worktree(tree)
-
-    keys, prev = [], 'base:%s:%s' % (git(BASE, 'rev-parse', 'base'),
-                                     ' '.join(sorted(every)))
-    for p in patches:
-        prev = p.key(prev)
+    picks, every = differential()
+    keys, prev, shown = [], 'base:' + ' '.join(sorted(every)), set()
+    for sha, _, syms in picks:
+        prev = hashlib.sha256((prev + git(ours, 'rev-parse', sha + '^{tree}')
+                               + git(ours, 'log', '-1', '--format=%B', sha))
+                              .encode()).hexdigest()
         keys.append(prev)
-
-    state = []
-    if os.path.exists(state_file):
-        with open(state_file) as f:
-            state = [line.split() for line in f if line.strip()]
-    head = git(tree, 'rev-parse', 'HEAD')
-    if state and state[-1][1] != head:
-        state = []              # the tree was changed by hand: start over
-    keep = 0
-    while keep < min(len(state), len(keys)) and state[keep][0] == keys[keep]:
-        keep += 1
-    # Files edited by hand in the tree are put back by the reset below.
-    dirty = git(tree, 'status', '--porcelain', '--untracked-files=no')
-    if keep == len(keys) and len(state) == len(keys) and not dirty:
-        print('series: %s tree up to date (%d patches)' % (which, keep))
+    state = read_state(tree)
+    if [k for k, _ in state] == keys and not unexported(tree, state):
+        print('series: base tree up to date (%d patches)' % len(keys))
         return
-    target = state[keep - 1][1] if keep else 'base'
-    git(tree, 'reset', '-q', '--hard', target)
-    git(tree, 'clean', '-q', '-fdx', '-e', '/.build*')
+    # Nothing is made by hand in the base tree: start it over if it was.
+    keep = rewind(tree, state if not unexported(tree, state) else [], keys)
     state = state[:keep]
-    for i, (p, k) in enumerate(zip(patches, keys)):
+    for i, (sha, subject, syms) in enumerate(picks):
+        shown |= syms
         if i < keep:
             continue
-        shown = set().union(*(q.symbols for q in patches[:i + 1]))
-        sha = apply_patch(tree, p, every - shown)
-        state.append([k, sha])
-        print('series: %s: applied %s' % (which, p.subject))
-    with open(state_file, 'w') as f:
-        f.writelines('%s %s\n' % (k, s) for k, s in state)
-    if which == 'ours':
-        verify(tree)
+        pick_onto_base(ours, tree, sha, every - shown)
+        state.append((keys[i], git(tree, 'rev-parse', 'HEAD')))
+        print('series: base: applied %s' % subject)
+    write_state(tree, state)
 
 
-def verify(tree):
-    """Every kernel file of the repository must reach the tree unchanged."""
-    files = git(TOP, 'ls-files', '--cached', '--others', '--exclude-standard',
-                '--', *KERNEL_DIRS).split('\n')
-    bad = []
-    for f in filter(None, files):
-        with open(os.path.join(TOP, f), 'rb') as a:
-            ours = a.read()
-        path = os.path.join(tree, f)
-        theirs = open(path, 'rb').read() if os.path.exists(path) else None
-        if ours != theirs:
-            bad.append(f)
-    if bad:
-        die('the assembled series does not carry these files as they are '
-            'in the repository (missing from Files:, or a stale diff):\n  ' +
-            '\n  '.join(bad))
+def pick_onto_base(ours, tree, sha, hidden):
+    """Commit @sha of @ours onto @tree, its glue without @hidden symbols."""
+    excludes = [':(exclude)' + g for g in GLUE]
+    diff = git(ours, 'diff', '--binary', '--full-index', sha + '^', sha,
+               '--', '.', *excludes, raw=True)
+    if diff:
+        res = subprocess.run(['git', '-C', tree, 'apply', '--index', '-3'],
+                             input=diff, capture_output=True, text=True)
+        if res.returncode:
+            die('the test patch "%s" does not apply to the base tree: it '
+                'depends on a patch that is not in Differential:\n%s'
+                % (git(ours, 'log', '-1', '--format=%s', sha), res.stderr))
+    for g in GLUE:
+        text = subprocess.run(['git', '-C', ours, 'show', '%s:%s' % (sha, g)],
+                              capture_output=True, text=True)
+        if text.returncode:
+            continue
+        dst = os.path.join(tree, g)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        with open(dst, 'w') as f:
+            f.write(without(g, text.stdout, hidden))
+        git(tree, 'add', '-f', '--', g)
+    msg = git(ours, 'log', '-1', '--format=%B', sha)
+    date = git(ours, 'log', '-1', '--format=%aD', sha)
+    env = series_env(date)
+    env['GIT_AUTHOR_DATE'] = date
+    git(tree, 'commit', '-q', '--no-verify', '--allow-empty', '-F', '-',
+        stdin=msg + '\n', env=env)
 
 
-def read_base():
-    """The fields of series/base: {'made-against': ..., 'verified-on': [...]}."""
-    fields = {}
-    with open(os.path.join(TOP, 'series', 'base')) as f:
-        for line in f:
-            key, sep, val = line.partition(':')
-            if sep and not line.startswith('#'):
-                fields[key.strip().lower()] = val.strip()
-    if 'made-against' not in fields:
-        die('series/base: no Made-against:')
-    fields['verified-on'] = fields.get('verified-on', '').split()
-    return fields
+def format_patches(outdir):
+    """git format-patch of ours into @outdir, the cover letter filled."""
+    tree = os.path.join(BUILD, TREES['ours'])
+    os.makedirs(outdir, exist_ok=True)
+    for old in glob.glob(os.path.join(outdir, '*.patch')):
+        os.remove(old)
+    # No commit ids, signature or git version, and index lines of a fixed
+    # length (git's own follows the size of the repository): the same
+    # commits give the same files on any machine.
+    git(tree, '-c', 'core.abbrev=12', 'format-patch', '-q', '--cover-letter',
+        '--zero-commit', '--no-signature', '-o', os.path.abspath(outdir),
+        'base..HEAD', env=series_env())
+    fill_cover(os.path.join(outdir, '0000-cover-letter.patch'),
+               git(tree, 'log', '-1', '--format=%aD', 'HEAD'))
+    names = sorted(os.path.basename(p) for p in
+                   glob.glob(os.path.join(outdir, '[0-9]*.patch')))
+    with open(os.path.join(outdir, 'series'), 'w') as f:
+        f.write(''.join(n + '\n' for n in names
+                        if not n.startswith('0000-')))
 
 
-def write_base(made_against):
-    """Record in series/base that the patches are exported against it."""
-    path = os.path.join(TOP, 'series', 'base')
+def fill_cover(path, date):
+    """The cover letter's subject and text from patches/LINE/cover, with
+    its Base: paragraph made from patches/LINE/line, dated @date (that of
+    the last patch, not the time of the export)."""
+    with open(os.path.join(pdir(), 'cover')) as f:
+        head, _, body = f.read().partition('\n\n')
+    subject = head.partition('Subject:')[2].strip()
+    line = read_line()
+    tested = [v for v in line['verified-on'] if v != line['made-against']]
+    base = ('Base: Linux %s as Debian\'s %s package ships it; on another '
+            '%s.y tree, apply the patches with "git am -3".  Also tested on '
+            '%s.' % (line['made-against'], line['package'], LINE,
+                     ', '.join(tested) or 'no other release'))
+    body = body.replace('@BASE@', textwrap.fill(base, 72))
     with open(path) as f:
         text = f.read()
-    text = re.sub(r'(?m)^Made-against:.*$', 'Made-against: ' + made_against,
-                  text)
+    text = re.sub(r'(?m)^Date: .*$', lambda _: 'Date: ' + date, text, 1)
+    text = text.replace('*** SUBJECT HERE ***', subject)
+    text = text.replace('*** BLURB HERE ***', body.rstrip('\n'))
     with open(path, 'w') as f:
         f.write(text)
 
 
-def export(outdir, check=False):
-    """Write the series to @outdir; unless @check, record the base in
-    series/base first, as the cover letter names it."""
-    assemble('ours')
-    if not check and read_base()['made-against'] != base_version():
-        print('series: series/base: Made-against: %s (was %s)'
-              % (base_version(), read_base()['made-against']))
-        write_base(base_version())
+def snapshot_paths(tree):
+    """The files of the series kept at their kernel paths here: those the
+    series creates and those it changes that this repository tracks (the
+    rewritten files); upstream files it only touches stay diffs."""
+    created = git(tree, 'diff', '--name-only', '--diff-filter=A', 'base',
+                  'HEAD').split('\n')
+    tracked = git(TOP, 'ls-files', '--', *KERNEL_DIRS).split('\n')
+    return sorted(p for p in set(created) | set(tracked) if p)
+
+
+def write_snapshot(tree):
+    for p in snapshot_paths(tree):
+        src, dst = os.path.join(tree, p), os.path.join(TOP, p)
+        if not os.path.exists(src):
+            if os.path.exists(dst):
+                os.remove(dst)
+                print('series: removed %s (the series no longer has it)' % p)
+            continue
+        with open(src, 'rb') as f:
+            data = f.read()
+        old = open(dst, 'rb').read() if os.path.exists(dst) else None
+        if old != data:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, 'wb') as f:
+                f.write(data)
+            shutil.copymode(src, dst)
+            print('series: wrote %s' % p)
+
+
+def export():
+    """patches/LINE and the files at kernel paths from .build/linux."""
     tree = os.path.join(BUILD, TREES['ours'])
-    os.makedirs(outdir, exist_ok=True)
-    # Patches of an earlier, longer series must not be applied with these.
-    for old in glob.glob(os.path.join(outdir, '*.patch')):
-        os.remove(old)
-    # No commit ids, dates of our own or git version: the same series
-    # gives the same files on any machine, so patches/ can be compared.
-    # The abbreviation of index lines is fixed too: git's own depends on
-    # how many objects the repository holds.
-    git(tree, '-c', 'core.abbrev=12', 'format-patch', '-q', '--cover-letter',
-        '--zero-commit', '--no-signature', '-o', os.path.abspath(outdir),
-        'base..HEAD',
-        env=commit_env())
-    write_cover(os.path.join(outdir, '0000-cover-letter.patch'))
+    if not os.path.exists(os.path.join(tree, '.git')):
+        die('no .build/linux: run make series first')
+    dirty = git(tree, 'status', '--porcelain', '--untracked-files=no')
+    if dirty:
+        die('.build/linux has changes not committed: commit them first '
+            '(git commit --fixup, then git rebase -i --autosquash base):\n'
+            + dirty)
+    if read_line()['made-against'] != base_version():
+        print('series: patches/%s/line: Made-against: %s (was %s)'
+              % (LINE, base_version(), read_line()['made-against']))
+        write_made_against(base_version())
+    format_patches(pdir())
+    write_snapshot(tree)
+    # What the tree holds is now what the patches give.
+    state, prev = [], 'base:' + git(BASE, 'rev-parse', 'base^{tree}')
+    for p, (sha, _) in zip(patch_files(), commits(tree)):
+        with open(p, 'rb') as f:
+            prev = hashlib.sha256(prev.encode() + f.read()).hexdigest()
+        state.append((prev, sha))
+    write_state(tree, state)
+    print('series: exported %d patches to patches/%s' % (len(state), LINE))
 
 
-def check_export(committed):
-    """Fail if the patches in @committed are not what export writes now,
-    on the base they were made against, or do not give the assembled
-    tree, on another."""
-    made, now = read_base()['made-against'], base_version()
-    if made != now:
-        check_other_base(committed, made, now)
-        return
-    fresh = os.path.join(BUILD, 'patches-check')
-    export(fresh, check=True)
-    old = sorted(os.listdir(committed)) if os.path.isdir(committed) else []
-    new = sorted(os.listdir(fresh))
-    stale = sorted(set(old) ^ set(new))
-    for name in sorted(set(old) & set(new)):
-        with open(os.path.join(committed, name), 'rb') as a, \
-             open(os.path.join(fresh, name), 'rb') as b:
-            if a.read() != b.read():
-                stale.append(name)
-    if stale:
-        die('%s is out of date with series/ and the sources (%s): run '
-            'make export' % (committed, ', '.join(stale)))
-    print('series: %s up to date (%d files)' % (committed, len(new)))
-
-
-def check_other_base(committed, made, now):
-    """Check @committed, made against Linux @made, on the base tree of
-    Linux @now: they must apply with git am and give the tree assembled
-    from the sources.  What upstream changed in between, in the files
-    the series changes, is told, not failed."""
-    assemble('ours')
-    ours = git(os.path.join(BUILD, TREES['ours']), 'rev-parse', 'HEAD^{tree}')
-    work = os.path.join(BUILD, 'am-check')
-    if os.path.exists(os.path.join(work, '.git')):
-        git(BASE, 'worktree', 'remove', '--force', work)
-    git(BASE, 'worktree', 'prune')
-    git(BASE, 'worktree', 'add', '-q', '--detach', work, 'base')
-    patches = sorted(glob.glob(os.path.join(committed, '[0-9]*.patch')))
-    patches = [p for p in patches if not p.endswith('0000-cover-letter.patch')]
-    res = subprocess.run(['git', '-C', work, 'am', '-q', '--keep-cr'] +
-                         [os.path.abspath(p) for p in patches],
-                         env=commit_env(), capture_output=True, text=True)
-    if res.returncode:
-        git(work, 'am', '--abort')
-        die('the patches in %s, made against Linux %s, do not apply to '
-            'Linux %s:\n%s' % (committed, made, now, res.stdout + res.stderr))
-    got = git(work, 'rev-parse', 'HEAD^{tree}')
-    changed = git(work, 'diff', '--name-only', 'HEAD', ours)
-    git(BASE, 'worktree', 'remove', '--force', work)
-    if got != ours:
-        die('%s, applied to Linux %s, does not give the tree assembled from '
-            'series/ (files: %s): run make export'
-            % (committed, now, changed.replace('\n', ', ')))
-    print('series: the base tree is Linux %s; the patches in %s were made '
-          'against %s and tested on %s'
-          % (now, committed, made,
-             ', '.join(read_base()['verified-on']) or 'no version'))
-    print('series: its %d patches apply to %s with git am and give the tree '
-          'assembled from series/' % (len(patches), now))
-    moved = upstream_changes(patches)
-    if moved:
-        print('series: upstream changed files of the series between %s and '
-              '%s: check that the series keeps what changed:' % (made, now))
-        for path, how in moved:
-            print('series:   %s (%s)' % (path, how))
+def check():
+    """Fail unless patches/LINE are what export writes from them and the
+    files at kernel paths are those of the last patch.  On another
+    release than Made-against, applying is the check, and what upstream
+    changed in the files of the series is told."""
+    assemble_ours()
+    tree = os.path.join(BUILD, TREES['ours'])
+    line = read_line()
+    made, now = line['made-against'], base_version()
+    if made == now:
+        fresh = os.path.join(BUILD, 'patches-check')
+        format_patches(fresh)
+        committed = sorted(os.path.basename(p) for p in
+                           glob.glob(os.path.join(pdir(), '*.patch')))
+        committed.append('series')
+        stale = [n for n in committed
+                 if not same_file(os.path.join(pdir(), n),
+                                  os.path.join(fresh, n))]
+        stale += sorted(set(os.listdir(fresh)) - set(committed))
+        if stale:
+            die('patches/%s is not what git format-patch writes from it '
+                '(%s): run make series, then make export'
+                % (LINE, ', '.join(sorted(set(stale)))))
     else:
-        print('series: none of the files the series changes differs '
-              'between %s and %s' % (made, now))
+        print('series: the base tree is Linux %s; patches/%s were made '
+              'against %s and tested on %s' % (now, LINE, made,
+                                               ', '.join(line['verified-on'])
+                                               or 'no release'))
+        print('series: its %d patches apply to %s with git am'
+              % (len(patch_files()), now))
+        moved = upstream_changes(patch_files())
+        if moved:
+            print('series: upstream changed files of the series between %s '
+                  'and %s: check that the series keeps what changed:'
+                  % (made, now))
+            for path, how in moved:
+                print('series:   %s (%s)' % (path, how))
+        else:
+            print('series: none of the files the series changes differs '
+                  'between %s and %s' % (made, now))
+    bad = [p for p in snapshot_paths(tree)
+           if not same_file(os.path.join(TOP, p), os.path.join(tree, p))]
+    if bad:
+        die('these files at kernel paths here are not those of the last '
+            'patch: %s\nEdit the patches in .build/linux (make series), '
+            'then make export.' % ', '.join(bad))
+    print('series: patches/%s up to date (%d patches)'
+          % (LINE, len(patch_files())))
+
+
+def same_file(a, b):
+    try:
+        with open(a, 'rb') as fa, open(b, 'rb') as fb:
+            return fa.read() == fb.read()
+    except FileNotFoundError:
+        return not os.path.exists(a) and not os.path.exists(b)
 
 
 def upstream_changes(patches):
@@ -417,68 +562,50 @@ def upstream_changes(patches):
     now: [(path, 'replaced' or 'changed')]."""
     first, seen = [], set()
     for p in patches:
-        with open(p) as f:
+        with open(p, errors='replace') as f:
             text = f.read()
         for m in re.finditer(r'^diff --git a/(\S+) b/\S+\n'
                              r'(?:(?!diff --git ).*\n)*?'
                              r'index ([0-9a-f]+)\.\.', text, re.M):
-            path, blob = m.group(1), m.group(2)
-            if path not in seen:
-                seen.add(path)
-                first.append((path, blob))
+            if m.group(1) not in seen:
+                seen.add(m.group(1))
+                first.append((m.group(1), m.group(2)))
     ours = set(git(TOP, 'ls-files', '--', *KERNEL_DIRS).split('\n'))
     out = []
     for path, blob in first:
         if set(blob) == {'0'}:
             continue            # created by the series
-        res = subprocess.run(['git', '-C', BASE, 'rev-parse', '--verify',
-                              '-q', 'base:' + path], capture_output=True,
-                             text=True)
-        now = res.stdout.strip()
+        now = git(BASE, 'rev-parse', '--verify', '-q', 'base:' + path,
+                  check=False)
         if not now.startswith(blob):
             out.append((path, 'replaced by the series' if path in ours
-                        else 'changed by a diff of the series'))
+                        else 'changed by a patch of the series'))
     return out
 
 
-def base_version():
-    with open(os.path.join(BASE, 'Makefile')) as f:
-        mk = dict(ln.split(' = ', 1) for ln in f.read().splitlines()
-                  if ln.split(' = ')[0] in ('VERSION', 'PATCHLEVEL',
-                                            'SUBLEVEL'))
-    return '%s.%s.%s' % (mk['VERSION'], mk['PATCHLEVEL'], mk['SUBLEVEL'])
-
-
-def write_cover(path):
-    """Fill format-patch's cover letter from series/cover."""
-    with open(os.path.join(TOP, 'series', 'cover')) as f:
-        head, _, body = f.read().partition('\n\n')
-    subject = head.partition('Subject:')[2].strip()
-    base = read_base()
-    tested = [v for v in base['verified-on'] if v != base['made-against']]
-    body = body.replace('@BASE@', base['made-against'])
-    body = body.replace('@TESTED@', ', '.join(tested) or 'no other version')
-    with open(path) as f:
-        text = f.read()
-    text = text.replace('*** SUBJECT HERE ***', subject)
-    text = text.replace('*** BLURB HERE ***', body.rstrip('\n'))
-    with open(path, 'w') as f:
-        f.write(text)
-
-
 def main(argv):
-    if len(argv) >= 2 and argv[0] == 'assemble' and argv[1] in TREES:
-        assemble(argv[1])
-    elif len(argv) == 2 and argv[0] == 'export':
-        export(argv[1])
-    elif len(argv) == 2 and argv[0] == 'check-export':
-        check_export(argv[1])
-    elif argv == ['list']:
-        for p in load_series():
-            print('%s%s' % (p.subject, '  [base too]' if p.base else ''))
+    global LINE
+    ap = argparse.ArgumentParser(prog='series.py')
+    ap.add_argument('--line', default=LINE)
+    ap.add_argument('verb', choices=('assemble', 'export', 'check', 'list'))
+    ap.add_argument('tree', nargs='?', choices=tuple(TREES))
+    ap.add_argument('--force', action='store_true')
+    args = ap.parse_args(argv)
+    LINE = args.line
+    if args.verb == 'assemble' and args.tree == 'base':
+        assemble_base()
+    elif args.verb == 'assemble':
+        assemble_ours(args.force)
+    elif args.verb == 'export':
+        export()
+    elif args.verb == 'check':
+        check()
     else:
-        die('usage: series.py assemble ours|base | export DIR | '
-            'check-export DIR | list')
+        assemble_ours()
+        wanted = set(read_line()['differential'])
+        for _, subject in commits(os.path.join(BUILD, TREES['ours'])):
+            print('%s%s' % (subject, '  [base too]' if subject in wanted
+                            else ''))
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ pkgs=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
       kmod perl codespell gnuplot-nox python3-ply python3-git busybox-static
       python3-sphinx python3-yaml gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
       gcc-powerpc64le-linux-gnu gcc-mips-linux-gnu gcc-s390x-linux-gnu
-      linux-config-6.12 qemu-system-misc opensbi libc6-dev-arm64-cross)
+      linux-config-6.12 qemu-system-misc opensbi libc6-dev-arm64-cross
+      git-absorb)
 
 sudo_cmd() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
