@@ -89,7 +89,7 @@ static struct page *dma_direct_page_of(struct device *dev, dma_addr_t dma)
 	return pfn_to_page(PHYS_PFN(dma_to_phys(dev, dma)));
 }
 
-/* Every allocation passes here (alloc_free rows of make bench). */
+/* Every coherent allocation passes here: kept inline and short. */
 static __always_inline dma_addr_t
 dma_direct_page_to_dma(struct device *dev, struct page *page)
 {
@@ -370,8 +370,8 @@ static void dma_direct_zero_highmem(struct device *dev, struct page *page,
 /*
  * The buffer is zeroed like every other coherent buffer, so that no stale
  * kernel data reaches the device or a user mapping of it.  Kept out of
- * dma_direct_alloc(): the common path there gets no spills from it
- * (alloc_free rows of make bench).
+ * dma_direct_alloc(), so that the common path there spills no registers
+ * for it.
  */
 static noinline void *dma_direct_alloc_cookie(struct device *dev, size_t size,
 					      dma_addr_t *dma, gfp_t gfp)

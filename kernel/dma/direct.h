@@ -122,7 +122,7 @@ dma_direct_map_bounce(struct device *dev, struct page *page, phys_addr_t pa,
 
 /*
  * The common case, a buffer the device can reach where it is, stays inline
- * and short (ub_map and map_unmap_sg rows of make bench).  A coherent
+ * and short: every page and scatterlist entry mapped takes it.  A coherent
  * device is done once the address fits: it needs neither cache maintenance
  * nor kmalloc bouncing, so its coherency is tested once, before the rest.
  * With @batch the cache maintenance is only started: the caller waits for

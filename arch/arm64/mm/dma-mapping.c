@@ -68,8 +68,8 @@ static __always_inline void dma_dc_clean_inval(unsigned long va)
 
 /*
  * Clean [start, end) without waiting for completion.  Four lines a round:
- * the loop's own instructions then cost less than the maintenance (sync
- * and map_unmap_sg rows of make bench, dev=noncoherent).  Kept out of line:
+ * the loop's own instructions then cost less than the maintenance of a
+ * non-coherent device's syncs and scatterlists.  Kept out of line:
  * one copy of each loop, and one place for tests to probe.
  */
 static noinline void dma_clean_range_nosync(unsigned long start,

@@ -5,11 +5,11 @@
  * Booted under QEMU with -icount shift=0, one nanosecond of the guest clock
  * is one guest instruction, so the time of an operation is its instruction
  * count and is the same from run to run.  The benchmark uses only the
- * public DMA API, so the same source measures any implementation of it;
- * scripts/bench.sh compares the base tree with ours.
+ * public DMA API, so the same source measures any implementation of it,
+ * and two kernels can be compared operation by operation.
  *
- * It measures only what upstream's kernel/dma/map_benchmark.c cannot,
- * which scripts/bench.sh runs too for single mappings: coherent and atomic
+ * It measures only what upstream's kernel/dma/map_benchmark.c, which
+ * covers single mappings, cannot: coherent and atomic
  * allocations, a fragmented device coherent pool, scatterlists of up to
  * 128 entries and syncs.
  *

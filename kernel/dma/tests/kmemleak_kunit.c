@@ -5,8 +5,8 @@
  * Linked last in kernel/dma/tests/, so that it runs after the other DMA
  * suites, it has kmemleak scan memory for objects that nothing points to
  * any more.  The reports go to the kernel log (boot with
- * kmemleak.verbose=1); make check fails on any whose backtrace names a
- * function of the DMA layer's files or of the suites.
+ * kmemleak.verbose=1): one whose backtrace names a function of the DMA
+ * layer's files or of the suites is a leak of theirs.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
