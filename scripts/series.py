@@ -23,6 +23,7 @@ pristine base tree.  The patches are the source: nothing else is.
   series.py check           patches/LINE as export writes them, the files
                             at kernel paths those of the last patch
   series.py list            the subjects, those of the base tree marked
+  series.py status          fail if .build/linux holds work not exported
 
 Assembly is incremental: each patch has a key (a hash of its file and of
 the previous key), and only patches from the first changed key on are
@@ -583,11 +584,23 @@ def upstream_changes(patches):
     return out
 
 
+def status():
+    """Fail, saying why, if .build/linux holds work not exported."""
+    tree = os.path.join(BUILD, TREES['ours'])
+    if not os.path.exists(os.path.join(tree, '.git')):
+        return
+    why = unexported(tree, read_state(tree))
+    if why:
+        die('.build/linux holds work that is not in patches/%s: %s\n'
+            'Run make export to keep it.' % (LINE, why))
+
+
 def main(argv):
     global LINE
     ap = argparse.ArgumentParser(prog='series.py')
     ap.add_argument('--line', default=LINE)
-    ap.add_argument('verb', choices=('assemble', 'export', 'check', 'list'))
+    ap.add_argument('verb', choices=('assemble', 'export', 'check', 'list',
+                                     'status'))
     ap.add_argument('tree', nargs='?', choices=tuple(TREES))
     ap.add_argument('--force', action='store_true')
     args = ap.parse_args(argv)
@@ -600,6 +613,8 @@ def main(argv):
         export()
     elif args.verb == 'check':
         check()
+    elif args.verb == 'status':
+        status()
     else:
         assemble_ours()
         wanted = set(read_line()['differential'])

@@ -143,7 +143,10 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$origin" ] &&
 fi
 
 log "extracting $(basename "$tarball") into .build/base"
-# The assembled trees are worktrees of the base tree: they go with it.
+# The assembled trees are worktrees of the base tree: they go with it,
+# but not with commits made there and not exported.
+python3 "$top/scripts/series.py" status ||
+	die "keeping .build/linux: export its work (make export) or remove it"
 rm -rf "$build/base" "$build/linux" "$build/linux.series" \
 	"$build/differential"
 mkdir -p "$build/base"
