@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Copyright (C) 2018-2020 Christoph Hellwig.
+ * Copyright (C) 2026 The DMA-direct rewrite authors
+ *
  * DMA direct mapping: DMA for devices that reach memory without an IOMMU.
  *
  * A buffer is usable by such a device when its DMA address, the physical
@@ -27,7 +30,6 @@
  */
 #include <linux/dma-map-ops.h>
 #include <linux/export.h>
-#include <linux/highmem.h>
 #include <linux/memblock.h>	/* max_pfn */
 #include <linux/mm.h>
 #include <linux/pci-p2pdma.h>
@@ -352,26 +354,9 @@ static bool dma_direct_wants_cookie(struct device *dev, unsigned long attrs)
 }
 
 /*
- * Zero highmem pages one temporary mapping at a time, and write the zeroes
- * out to memory for a device that does not snoop caches.
- */
-static void dma_direct_zero_highmem(struct device *dev, struct page *page,
-				    size_t size)
-{
-	unsigned long i;
-
-	for (i = 0; i < PFN_UP(size); i++)
-		clear_highpage(page + i);
-	if (!dev_is_dma_coherent(dev))
-		arch_sync_dma_for_device(page_to_phys(page), size,
-					 DMA_TO_DEVICE);
-}
-
-/*
- * The buffer is zeroed like every other coherent buffer, so that no stale
- * kernel data reaches the device or a user mapping of it.  Kept out of
- * dma_direct_alloc(), so that the common path there spills no registers
- * for it.
+ * The caller gets the buffer as the allocator left it: it has no kernel
+ * mapping to clear it through.  Kept out of dma_direct_alloc(), so that
+ * the common path there spills no registers for it.
  */
 static noinline void *dma_direct_alloc_cookie(struct device *dev, size_t size,
 					      dma_addr_t *dma, gfp_t gfp)
@@ -382,13 +367,9 @@ static noinline void *dma_direct_alloc_cookie(struct device *dev, size_t size,
 	if (!page)
 		return NULL;
 
-	if (PageHighMem(page)) {
-		dma_direct_zero_highmem(dev, page, size);
-	} else {
-		memset(page_address(page), 0, size);
-		/* No dirty line of the linear alias may land on device data. */
+	/* No dirty line of the linear alias may land on device data. */
+	if (!PageHighMem(page))
 		arch_dma_prep_coherent(page, size);
-	}
 	*dma = dma_direct_page_to_dma(dev, page);
 	return page;
 }

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
+ * Copyright (C) 2018 Christoph Hellwig.
+ * Copyright (C) 2026 The DMA-direct rewrite authors
+ *
  * DMA direct mapping: the streaming fast paths, inlined into the DMA API
- * wrappers of kernel/dma/mapping.c (ub_map, ub_unmap and sync rows of make
- * bench), and the prototypes they share with kernel/dma/direct.c.
+ * wrappers of kernel/dma/mapping.c, where every map, unmap and sync of a
+ * device without an IOMMU passes, and the prototypes they share with
+ * kernel/dma/direct.c.
  */
 #ifndef _KERNEL_DMA_DIRECT_INTERNAL_H
 #define _KERNEL_DMA_DIRECT_INTERNAL_H

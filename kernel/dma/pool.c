@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Copyright (C) 2012 ARM Ltd.
+ * Copyright (C) 2020 Google LLC
+ * Copyright (C) 2026 The DMA-direct rewrite authors
+ *
  * Atomic pools: memory for coherent DMA buffers asked for by callers that
  * cannot sleep.
  *

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Copyright (c) 2014 The Linux Foundation
+ * Copyright (C) 2026 The DMA-direct rewrite authors
+ *
  * Kernel virtual mappings of DMA buffers.
  *
  * Some DMA allocators cannot give the caller the linear-map address of a

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
+ * Copyright (C) 2012 ARM Ltd.
+ * Copyright (C) 2026 The DMA-direct rewrite authors
+ *
  * arm64 hooks of the DMA mapping layer.
  *
  * A device that does not snoop the CPU caches sees memory as it is at the
