@@ -98,7 +98,7 @@ busybox_initramfs "$arch" "$bdir" "$bdir/initramfs.cpio" "$data/init" \
 # seconds (default 300) is stopped, and the verdict says so (lib.sh:
 # watched); a slow one is waited for.
 boot_variant() {
-	local variant=$1 name out work kargs qargs rc secs why end mib seen k l m
+	local variant=$1 name out work kargs qargs rc secs why end mib seen k l m stalled
 	local klog list status=0 t0 i
 
 	name=io-$tree-$arch-$variant
@@ -153,8 +153,8 @@ boot_variant() {
 	# Verdict: every disk seen and verified, the guest's checks passed,
 	# nothing suspicious in the kernel log, and QEMU stopped by itself.
 	why=()
-	if [ $rc -eq 124 ]; then
-		why+=("$(stalled_why $rc)")
+	if stalled=$(stalled_why $rc); then
+		why+=("$stalled")
 	elif [ $rc -ne 0 ]; then
 		why+=("qemu exit status $rc")
 	fi

@@ -271,10 +271,11 @@ kunit_build() {
 }
 
 # watched NAME OUT CMD...: run CMD, a boot or a test run, its output into
-# the file OUT, until it ends or stops making progress: no output for
-# STALL_SECS seconds (default 300; scripts/watchdog.py), which makes the
-# status 124 and says so on stderr.  No wall-clock limit: a loaded machine
-# makes a boot slower, not a failure.  How long each run went without
+# the file OUT, until it ends or stops making progress (scripts/watchdog.py):
+# no output for STALL_SECS seconds (default 300), status 124, or the guest
+# reporting a hang (RCU stall, lockup, blocked task) again and again,
+# status 125; either is said on stderr.  No wall-clock limit: a loaded
+# machine makes a boot slower, not a failure.  How long each run went without
 # output is added to .build/results/watchdog.txt.
 watched() {
 	local name=$1 out=$2
@@ -287,8 +288,11 @@ watched() {
 # stalled_why STATUS: the reason to give for a run that watched ended with
 # STATUS, if the harness stopped it
 stalled_why() {
-	[ "$1" -eq 124 ] &&
-		echo "stopped by the harness: no output for ${STALL_SECS:-300}s"
+	case $1 in
+	124) echo "stopped by the harness: no output for ${STALL_SECS:-300}s" ;;
+	125) echo "stopped by the harness: the guest kept reporting a hang (RCU stall, lockup or blocked task)" ;;
+	*) return 1 ;;
+	esac
 }
 
 # variant_args VARIANT: extra kernel command line of a test variant

@@ -71,10 +71,17 @@ def die(msg):
     sys.exit('series: ' + msg)
 
 
+# Git as this script runs it: without the caller's global and system
+# configuration, which can change what format-patch, diff and am write
+# (format.signOff, diff.noprefix...).  The trees' own configuration
+# (configure_editing()) still applies.
+GIT_ENV = dict(os.environ, GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM='1')
+
+
 def git(cwd, *args, env=None, capture=True, check=True, stdin=None,
         raw=False):
     """Run git in @cwd; its output, stripped unless @raw."""
-    res = subprocess.run(['git', '-C', cwd] + list(args), env=env,
+    res = subprocess.run(['git', '-C', cwd] + list(args), env=env or GIT_ENV,
                          input=stdin, stdout=subprocess.PIPE if capture
                          else None, stderr=subprocess.PIPE, text=True)
     if res.returncode and check:
@@ -134,7 +141,7 @@ def series_env(date=None):
     """The environment of the commits this script makes: the series'
     author commits them, so that whoever assembles signs off nothing."""
     name, email = identity()
-    env = {k: v for k, v in os.environ.items() if k not in GIT_ENV_KEYS}
+    env = {k: v for k, v in GIT_ENV.items() if k not in GIT_ENV_KEYS}
     env.update(GIT_AUTHOR_NAME=name, GIT_AUTHOR_EMAIL=email,
                GIT_COMMITTER_NAME=name, GIT_COMMITTER_EMAIL=email)
     if date:
@@ -171,6 +178,7 @@ def configure_editing(tree):
     absorb looking as far back as the first patch (10 commits by
     default)."""
     if git(tree, 'symbolic-ref', '-q', 'HEAD', check=False) == '':
+        # Only after unexported(): the branch, if any, is at HEAD already.
         git(tree, 'checkout', '-q', '-B', 'ours-' + LINE)
     name, email = identity()
     for key, val in (('user.name', name), ('user.email', email),
@@ -193,18 +201,55 @@ def write_state(tree, state):
         f.writelines('%s %s\n' % ks for ks in state)
 
 
-def unexported(tree, state):
-    """Why @tree holds work that assembling would drop, or None: commits
-    or changes made there since the last assembly or export."""
-    head = git(tree, 'rev-parse', 'HEAD')
-    last = state[-1][1] if state else git(BASE, 'rev-parse', 'base')
-    if head != last:
-        return 'its HEAD (%s) is not the last patch assembled or exported ' \
-               '(%s)' % (head[:12], last[:12])
-    dirty = git(tree, 'status', '--porcelain', '--untracked-files=no')
-    if dirty:
-        return 'it has changes not committed:\n' + dirty
+# What git leaves in a worktree's git directory while an operation that
+# the developer must finish or abort is under way.
+IN_PROGRESS = ('rebase-merge', 'rebase-apply', 'BISECT_LOG', 'MERGE_HEAD',
+               'CHERRY_PICK_HEAD', 'REVERT_HEAD')
+
+
+def in_progress(tree):
+    """The git operation under way in @tree, or None."""
+    gitdir = git(tree, 'rev-parse', '--absolute-git-dir')
+    for marker in IN_PROGRESS:
+        if os.path.exists(os.path.join(gitdir, marker)):
+            return marker
     return None
+
+
+def unexported(tree, state, ours=True):
+    """Why @tree holds work that assembling would drop, or None: an
+    operation under way, commits made since the last assembly or export
+    (at HEAD, and in ours on the branch ours-LINE too), changes, and in
+    ours new files outside the build directories."""
+    op = in_progress(tree)
+    if op:
+        return 'a git operation is under way (%s): finish or abort it' % op
+    last = state[-1][1] if state else git(BASE, 'rev-parse', 'base')
+    head = git(tree, 'rev-parse', 'HEAD')
+    branch = ours and git(tree, 'rev-parse', '-q', '--verify',
+                          'refs/heads/ours-' + LINE, check=False)
+    for what, sha in (('HEAD', head), ('branch ours-' + LINE, branch)):
+        if sha and sha != last:
+            return 'its %s (%s) is not the last patch assembled or ' \
+                   'exported (%s)' % (what, sha[:12], last[:12])
+    dirty = git(tree, 'status', '--porcelain', '--untracked-files=no',
+                raw=True).splitlines()
+    if ours:
+        dirty += ['?? ' + p for p in new_files(tree)]
+    if dirty:
+        return 'it has changes not committed:\n' + '\n'.join(dirty)
+    return None
+
+
+def new_files(tree):
+    """Files in @tree that git does not track, but for the build
+    directories and Python's caches.  Debian's .gitignore ignores every
+    file at the top level (for its packaging), so git status cannot be
+    asked."""
+    out = git(tree, 'ls-files', '--others', '--directory',
+              '--no-empty-directory')
+    return [p for p in out.splitlines()
+            if not p.startswith('.build') and '__pycache__' not in p]
 
 
 def rewind(tree, state, keys):
@@ -233,7 +278,6 @@ def assemble_ours(force=False):
     only if that drops nothing made there."""
     tree = os.path.join(BUILD, TREES['ours'])
     ensure_worktree(tree)
-    configure_editing(tree)
     state = read_state(tree)
     why = unexported(tree, state)
     if why and not force:
@@ -241,7 +285,12 @@ def assemble_ours(force=False):
             'Run make export to keep it, or make series FORCE=1 to drop it.'
             % (LINE, why))
     if why:
+        op = in_progress(tree)
+        if op in ('rebase-apply', 'rebase-merge'):
+            git(tree, 'am' if op == 'rebase-apply' else 'rebase', '--abort',
+                check=False)
         state = []
+    configure_editing(tree)
     patches = patch_files()
     keys, prev = [], 'base:' + git(BASE, 'rev-parse', 'base^{tree}')
     for p in patches:
@@ -264,8 +313,8 @@ def assemble_ours(force=False):
                 % (os.path.relpath(p, TOP), base_version(),
                    res.stdout + res.stderr))
         state.append((k, git(tree, 'rev-parse', 'HEAD')))
+        write_state(tree, state)
         print('series: ours: applied %s' % os.path.basename(p))
-    write_state(tree, state)
 
 
 def commits(tree):
@@ -349,16 +398,19 @@ def assemble_base():
     picks, every = differential()
     keys, prev, shown = [], 'base:' + ' '.join(sorted(every)), set()
     for sha, _, syms in picks:
+        # What is picked is the change from the parent: both trees count.
         prev = hashlib.sha256((prev + git(ours, 'rev-parse', sha + '^{tree}')
+                               + git(ours, 'rev-parse', sha + '^^{tree}')
                                + git(ours, 'log', '-1', '--format=%B', sha))
                               .encode()).hexdigest()
         keys.append(prev)
     state = read_state(tree)
-    if [k for k, _ in state] == keys and not unexported(tree, state):
+    touched = unexported(tree, state, ours=False)
+    if [k for k, _ in state] == keys and not touched:
         print('series: base tree up to date (%d patches)' % len(keys))
         return
     # Nothing is made by hand in the base tree: start it over if it was.
-    keep = rewind(tree, state if not unexported(tree, state) else [], keys)
+    keep = rewind(tree, [] if touched else state, keys)
     state = state[:keep]
     for i, (sha, subject, syms) in enumerate(picks):
         shown |= syms
@@ -366,8 +418,8 @@ def assemble_base():
             continue
         pick_onto_base(ours, tree, sha, every - shown)
         state.append((keys[i], git(tree, 'rev-parse', 'HEAD')))
+        write_state(tree, state)
         print('series: base: applied %s' % subject)
-    write_state(tree, state)
 
 
 def pick_onto_base(ours, tree, sha, hidden):
@@ -400,9 +452,9 @@ def pick_onto_base(ours, tree, sha, hidden):
         stdin=msg + '\n', env=env)
 
 
-def format_patches(outdir):
-    """git format-patch of ours into @outdir, the cover letter filled."""
-    tree = os.path.join(BUILD, TREES['ours'])
+def format_patches(outdir, tree):
+    """git format-patch of the commits of @tree into @outdir, the cover
+    letter filled."""
     os.makedirs(outdir, exist_ok=True)
     for old in glob.glob(os.path.join(outdir, '*.patch')):
         os.remove(old)
@@ -448,8 +500,8 @@ def snapshot_paths(tree):
     """The files of the series kept at their kernel paths here: those the
     series creates and those it changes that this repository tracks (the
     rewritten files); upstream files it only touches stay diffs."""
-    created = git(tree, 'diff', '--name-only', '--diff-filter=A', 'base',
-                  'HEAD').split('\n')
+    created = git(tree, 'diff', '--no-renames', '--name-only',
+                  '--diff-filter=A', 'base', 'HEAD').split('\n')
     tracked = git(TOP, 'ls-files', '--', *KERNEL_DIRS).split('\n')
     return sorted(p for p in set(created) | set(tracked) if p)
 
@@ -478,6 +530,14 @@ def export():
     tree = os.path.join(BUILD, TREES['ours'])
     if not os.path.exists(os.path.join(tree, '.git')):
         die('no .build/linux: run make series first')
+    op = in_progress(tree)
+    if op:
+        die('.build/linux: a git operation is under way (%s): finish it '
+            'first' % op)
+    if git(tree, 'symbolic-ref', '-q', 'HEAD', check=False) != \
+            'refs/heads/ours-' + LINE:
+        die('.build/linux: HEAD is not the branch ours-%s, the series: '
+            'check it out first' % LINE)
     dirty = git(tree, 'status', '--porcelain', '--untracked-files=no')
     if dirty:
         die('.build/linux has changes not committed: commit them first '
@@ -487,8 +547,9 @@ def export():
         print('series: patches/%s/line: Made-against: %s (was %s)'
               % (LINE, base_version(), read_line()['made-against']))
         write_made_against(base_version())
-    format_patches(pdir())
+    format_patches(pdir(), tree)
     write_snapshot(tree)
+    roundtrip(tree)
     # What the tree holds is now what the patches give.
     state, prev = [], 'base:' + git(BASE, 'rev-parse', 'base^{tree}')
     for p, (sha, _) in zip(patch_files(), commits(tree)):
@@ -505,12 +566,12 @@ def check():
     release than Made-against, applying is the check, and what upstream
     changed in the files of the series is told."""
     assemble_ours()
-    tree = os.path.join(BUILD, TREES['ours'])
+    tree = roundtrip(os.path.join(BUILD, TREES['ours']))
     line = read_line()
     made, now = line['made-against'], base_version()
     if made == now:
         fresh = os.path.join(BUILD, 'patches-check')
-        format_patches(fresh)
+        format_patches(fresh, tree)
         committed = sorted(os.path.basename(p) for p in
                            glob.glob(os.path.join(pdir(), '*.patch')))
         committed.append('series')
@@ -541,12 +602,47 @@ def check():
                   'between %s and %s' % (made, now))
     bad = [p for p in snapshot_paths(tree)
            if not same_file(os.path.join(TOP, p), os.path.join(tree, p))]
-    if bad:
+    if bad and made != now:
+        print('series: on %s the last patch leaves these files otherwise '
+              'than here (upstream changed them): %s' % (now, ', '.join(bad)))
+    elif bad:
         die('these files at kernel paths here are not those of the last '
             'patch: %s\nEdit the patches in .build/linux (make series), '
             'then make export.' % ', '.join(bad))
     print('series: patches/%s up to date (%d patches)'
           % (LINE, len(patch_files())))
+
+
+def roundtrip(tree):
+    """git am the patches of the line onto the base tree from nothing, in
+    .build/am-check, as a fresh clone would, and fail unless each gives
+    the tree of its commit in @tree (git am drops what format-patch
+    cannot carry: a message's "---" line, an empty commit...).  Return
+    the worktree."""
+    work = os.path.join(BUILD, 'am-check')
+    if os.path.exists(os.path.join(work, '.git')):
+        git(BASE, 'worktree', 'remove', '--force', work)
+    shutil.rmtree(work, ignore_errors=True)
+    git(BASE, 'worktree', 'prune')
+    git(BASE, 'worktree', 'add', '-q', '--detach', work, 'base')
+    res = subprocess.run(['git', '-C', work, 'am', '-q', '--keep-cr',
+                          '--committer-date-is-author-date'] + patch_files(),
+                         env=series_env(), capture_output=True, text=True)
+    if res.returncode:
+        die('patches/%s do not apply to Linux %s with git am:\n%s'
+            % (LINE, base_version(), res.stdout + res.stderr))
+    log = ('log', '--reverse', '-z', '--format=%T %an <%ae> %ad%n%B',
+           'base..HEAD')
+    theirs = git(work, *log).split('\0')
+    ours = git(tree, *log).split('\0')
+    if ours != theirs:
+        i = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b),
+                 min(len(ours), len(theirs)))
+        die('patch %d of patches/%s, applied with git am, does not give '
+            'commit %d of %s: git am reads it otherwise than format-patch '
+            'wrote it (a "---" line in the message, an empty commit...)'
+            % (i + 1, LINE, i + 1, os.path.relpath(tree, TOP)))
+    return work
 
 
 def same_file(a, b):

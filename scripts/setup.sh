@@ -48,9 +48,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	sudo_cmd apt-get update -qq
 	# Debian 12 ships linux-source-6.12 through its security suite, which
 	# an installer sets up and a debootstrap'ed system does not have.
-	has_candidate linux-source-6.12 ||
+	if ! has_candidate linux-source-6.12 &&
+		grep -qx 'VERSION_CODENAME=bookworm' /etc/os-release; then
 		apt_source dma-direct-security http://deb.debian.org/debian-security \
 			'Suites: bookworm-security' 'Components: main'
+	fi
 	sudo_cmd env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
