@@ -52,6 +52,6 @@ lint:
 
 clean:
 	rm -rf .build/linux/.build-* .build/differential/linux/.build-* \
-		.build/results .build/lint .build/patches-check \
+		.build/results .build/lint .build/patches-check .build/am-check \
 		.build/bisect-out .build/htmldocs \
 		.build/io .build/bench .build/dtb .build/matrix
