@@ -496,14 +496,23 @@ def fill_cover(path, date):
         f.write(text)
 
 
+def tracked_here():
+    """The files this repository tracks at kernel paths.  Its checkout
+    may belong to another user than the one running the check (a CI
+    runner): it is trusted here by path, as the global configuration that
+    git() leaves out may do."""
+    out = git(TOP, '-c', 'safe.directory=' + TOP, 'ls-files', '-z', '--',
+              *KERNEL_DIRS, raw=True)
+    return set(p for p in out.split('\0') if p)
+
+
 def snapshot_paths(tree):
     """The files of the series kept at their kernel paths here: those the
     series creates and those it changes that this repository tracks (the
     rewritten files); upstream files it only touches stay diffs."""
     created = git(tree, 'diff', '--no-renames', '--name-only',
                   '--diff-filter=A', 'base', 'HEAD').split('\n')
-    tracked = git(TOP, 'ls-files', '--', *KERNEL_DIRS).split('\n')
-    return sorted(p for p in set(created) | set(tracked) if p)
+    return sorted(p for p in set(created) | tracked_here() if p)
 
 
 def write_snapshot(tree):
@@ -620,8 +629,10 @@ def roundtrip(tree):
     cannot carry: a message's "---" line, an empty commit...).  Return
     the worktree."""
     work = os.path.join(BUILD, 'am-check')
+    # Whatever is left there goes, even a worktree of an earlier base
+    # tree that git no longer knows (setup.sh extracted a new release).
     if os.path.exists(os.path.join(work, '.git')):
-        git(BASE, 'worktree', 'remove', '--force', work)
+        git(BASE, 'worktree', 'remove', '--force', work, check=False)
     shutil.rmtree(work, ignore_errors=True)
     git(BASE, 'worktree', 'prune')
     git(BASE, 'worktree', 'add', '-q', '--detach', work, 'base')
@@ -667,7 +678,7 @@ def upstream_changes(patches):
             if m.group(1) not in seen:
                 seen.add(m.group(1))
                 first.append((m.group(1), m.group(2)))
-    ours = set(git(TOP, 'ls-files', '--', *KERNEL_DIRS).split('\n'))
+    ours = tracked_here()
     out = []
     for path, blob in first:
         if set(blob) == {'0'}:

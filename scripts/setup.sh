@@ -33,9 +33,13 @@ apt_source() {
 	sudo_cmd apt-get update -qq
 }
 
-# has_candidate PKG: whether apt's sources offer PKG
+# has_candidate PKG: whether apt's sources offer PKG.  The output is
+# read whole: under pipefail, grep -q leaving early would kill apt-cache
+# with SIGPIPE and fail the test.
 has_candidate() {
-	apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'
+	local policy
+	policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+	grep -q 'Candidate: [^(]' <<< "$policy"
 }
 
 missing=()
@@ -150,7 +154,7 @@ log "extracting $(basename "$tarball") into .build/base"
 python3 "$top/scripts/series.py" status ||
 	die "keeping .build/linux: export its work (make export) or remove it"
 rm -rf "$build/base" "$build/linux" "$build/linux.series" \
-	"$build/differential"
+	"$build/differential" "$build/am-check"
 mkdir -p "$build/base"
 tar -xJf "$tarball" -C "$build/base" --strip-components=1
 git -C "$build/base" init -q -b base
