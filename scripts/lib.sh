@@ -295,6 +295,15 @@ stalled_why() {
 	esac
 }
 
+# top_files PATHSPEC...: the files of this repository, tracked or new
+# and not ignored, that match PATHSPEC.  A CI runner's checkout may
+# belong to another user: it is trusted by path, since this is the
+# repository whose scripts run.
+top_files() {
+	git -c safe.directory="$top" -C "$top" ls-files --cached --others \
+		--exclude-standard -- "$@"
+}
+
 # variant_args VARIANT: extra kernel command line of a test variant
 variant_args() {
 	case $1 in

@@ -19,8 +19,9 @@ mkdir -p "$out"
 fail=0
 
 cd "$top" || exit 1
-mapfile -t cfiles < <(git ls-files --cached --others --exclude-standard \
-	-- 'kernel/*.c' 'arch/*.c' 'include/*.h' 'kernel/*.h' 'arch/*.h')
+files=$(top_files 'kernel/*.c' 'arch/*.c' 'include/*.h' 'kernel/*.h' \
+	'arch/*.h') && [ -n "$files" ] || die "no C files of ours to lint"
+mapfile -t cfiles <<< "$files"
 
 log "checkpatch --strict on the series"
 # New files are covered by the existing F: kernel/dma/ entry of MAINTAINERS;
@@ -177,8 +178,9 @@ kdoc_check_directives() {
 	return $bad
 }
 
-mapfile -t pages < <(git ls-files --cached --others --exclude-standard \
-	-- 'Documentation/*.rst')
+files=$(top_files 'Documentation/*.rst') && [ -n "$files" ] ||
+	die "no pages of ours to lint"
+mapfile -t pages <<< "$files"
 log "kernel-doc directives of ${#pages[@]} pages"
 if [ ${#pages[@]} -gt 0 ]; then
 	kdoc_check_directives "${pages[@]}" > "$out/kernel-doc-directives.txt" ||
