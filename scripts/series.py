@@ -31,7 +31,6 @@ applied again.  Commits in .build/linux that were not exported are never
 dropped: assemble refuses to run over them.
 """
 import argparse
-import fnmatch
 import glob
 import hashlib
 import os
@@ -243,41 +242,17 @@ def unexported(tree, state, ours=True):
 
 
 def new_files(tree):
-    """Files in @tree that git does not track, but for the build
-    directories, Python's caches and what the kernel's own .gitignore
-    files below the top ignore (the reST that make htmldocs generates
-    from the netlink specs).  Debian's top-level .gitignore ignores every
-    file (for its packaging), so git status cannot be asked."""
+    """Files in @tree that git does not track and the kernel's .gitignore
+    files do not ignore (the reST that make htmldocs generates from the
+    netlink specs), but for the build directories and Python's caches.
+    Debian's top-level .gitignore ignores every top-level entry (for its
+    packaging): "!/*" on the command line, which outranks every
+    .gitignore, takes them back."""
     out = git(tree, 'ls-files', '--others', '--directory',
-              '--no-empty-directory')
+              '--no-empty-directory', '--exclude-per-directory=.gitignore',
+              '--exclude=!/*')
     return [p for p in out.splitlines()
-            if not p.startswith('.build') and '__pycache__' not in p and
-            not ignored_below_top(tree, p.rstrip('/'))]
-
-
-def ignored_below_top(tree, path):
-    """Whether a .gitignore of a directory above @path, but for the top
-    one, ignores it: the last matching pattern decides, deeper files
-    after shallower ones.  Enough for the kernel's patterns (globs,
-    anchored or not, and negations)."""
-    parts = path.split('/')
-    ignored = False
-    for depth in range(1, len(parts)):
-        gitignore = os.path.join(tree, *parts[:depth], '.gitignore')
-        if not os.path.isfile(gitignore):
-            continue
-        rel = '/'.join(parts[depth:])
-        with open(gitignore, errors='replace') as f:
-            for pat in f.read().splitlines():
-                pat = pat.strip()
-                if not pat or pat.startswith('#'):
-                    continue
-                negated = pat.startswith('!')
-                pat = pat.lstrip('!').rstrip('/')
-                name = rel if '/' in pat else parts[-1]
-                if fnmatch.fnmatchcase(name, pat.lstrip('/')):
-                    ignored = not negated
-    return ignored
+            if not p.startswith('.build') and '__pycache__' not in p]
 
 
 def rewind(tree, state, keys):
