@@ -3,7 +3,7 @@
 #
 # check.sh: everything.  The DMA suites on x86_64, arm64, riscv64 and
 # 32-bit arm, each booted in five variants (default, swiotlb=force,
-# coherent_pool=256K, 4 vCPUs, 6 GiB of RAM; arm all but the last), and
+# coherent_pool=256K, 4 vCPUs, 6 GiB of RAM), and
 # once on UML, on our tree and (differential run) on the pristine base
 # tree with only the test patches, plus a debug kernel of our tree on
 # x86_64 and arm64; that every patch of the series builds on its own; the

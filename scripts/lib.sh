@@ -21,10 +21,11 @@ build=$top/.build
 # clone elsewhere still hits the cache filled by an earlier one.
 export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
 
-# The riscv64 machine needs QEMU 8.0 or later (Zicbom, Svpbmt): setup.sh
-# unpacks QEMU 10 from bookworm-backports, and kunit.py and the scripts
-# find it first in PATH.
-export PATH=$build/qemu-riscv/bin:$PATH
+# The riscv64 machine needs QEMU 8.0 or later (Zicbom, Svpbmt), and
+# 32-bit arm's with RAM above 4 GiB a later QEMU than 7.2 (setup.sh says
+# why): setup.sh unpacks QEMU 10 from bookworm-backports for both, and
+# kunit.py and the scripts find it first in PATH.
+export PATH=$build/qemu-riscv/bin:$build/qemu-arm/bin:$PATH
 
 # tree_dir ours|base: the assembled tree the KUnit run uses
 tree_dir() {
@@ -325,11 +326,12 @@ variant_cpus() {
 
 # variant_mem VARIANT: the RAM QEMU gets in MiB, if not the machine's
 # own (kunit.py's 1024 MiB).  highmem: 6 GiB, so that RAM reaches above
-# 4 GiB (arm64 virt: 1 to 7 GiB; x86_64: 0 to 3 and 4 to 7 GiB; riscv
-# virt: 2 to 8 GiB) and the page allocator hands out memory that 32-bit
+# 4 GiB (arm64 and arm virt: 1 to 7 GiB; x86_64: 0 to 3 and 4 to 7 GiB;
+# riscv virt: 2 to 8 GiB) and the page allocator hands out memory that 32-bit
 # devices cannot reach.  The CMA area lies above 4 GiB there too: x86_64
-# puts it at 4 GiB itself, and dma-kunit-dtb.sh gives the others a
-# default CMA pool near the end of RAM.
+# puts it at 4 GiB itself, and dma-kunit-dtb.sh gives arm64 and riscv64
+# a default CMA pool near the end of RAM (32-bit arm keeps its cma= area,
+# in highmem below 4 GiB).
 variant_mem() {
 	case $1 in
 	highmem) echo 6144 ;;
@@ -337,14 +339,11 @@ variant_mem() {
 	esac
 }
 
-# arch_runs_variant ARCH VARIANT: whether ARCH boots VARIANT.  32-bit arm
-# has highmem in every boot (qemu_configs/arm.py); with 6 GiB, RAM above
-# 4 GiB, dma_ops_mmap_window hangs in copy_from_user on the base tree as
-# on ours, so arm does not boot highmem.  UML, which has no QEMU machine
-# to vary, runs the suites once, as kunit.py does by default.
+# arch_runs_variant ARCH VARIANT: whether ARCH boots VARIANT.  UML, which
+# has no QEMU machine to vary, runs the suites once, as kunit.py does by
+# default.
 arch_runs_variant() {
 	case $1-$2 in
-	arm-highmem) return 1 ;;
 	um-default) return 0 ;;
 	um-*) return 1 ;;
 	esac

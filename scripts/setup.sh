@@ -112,30 +112,44 @@ if [ "${1:-}" = --io ]; then
 	fi
 fi
 
-# QEMU 10 for the riscv64 boots: Debian 12's QEMU (7.2) offers neither
-# Zicbom nor Svpbmt, without which riscv's cache maintenance and memory
-# types for non-coherent devices are patched out at boot.  It comes from bookworm-backports (the same
-# registry; apt installs nothing from there unless asked by name),
-# unpacked under .build/qemu-riscv and not installed: the other arches keep
-# Debian 12's QEMU, which the benchmark's figures were measured with.
-qemu_riscv=$build/qemu-riscv
-if [ ! -x "$qemu_riscv/bin/qemu-system-riscv64" ]; then
-	log "fetching QEMU for riscv64 from bookworm-backports into .build/qemu-riscv"
+# fetch_qemu DIR BIN DEB...: unpack the Debian packages DEB (apt-get
+# download syntax) under DIR, not installed, and put in DIR/bin a BIN
+# that runs the unpacked one with its own firmware and data (-L), once.
+fetch_qemu() {
+	local dir=$1 bin=$2 libs
+	shift 2
+
+	[ -x "$dir/bin/$bin" ] && return 0
+	log "fetching $bin from bookworm-backports into .build/${dir##*/}"
 	apt_source dma-direct-backports http://deb.debian.org/debian \
 		'Suites: bookworm-backports' \
 		'Components: main'
-	rm -rf "$qemu_riscv"
-	unpack_debs "$qemu_riscv" qemu-system-riscv/bookworm-backports \
-		qemu-system-data/bookworm-backports opensbi/bookworm-backports
-	mkdir -p "$qemu_riscv/bin"
-	libs=$(ldd "$qemu_riscv/root/usr/bin/qemu-system-riscv64" | grep 'not found') &&
-		die "QEMU for riscv64 lacks libraries: $libs"
-	# -L: its own firmware (OpenSBI 1.5) and data, not Debian 12's.
+	rm -rf "$dir"
+	unpack_debs "$dir" "$@"
+	mkdir -p "$dir/bin"
+	libs=$(ldd "$dir/root/usr/bin/$bin" | grep 'not found') &&
+		die "$bin from bookworm-backports lacks libraries: $libs"
 	printf '#!/bin/sh\nexec "%s" -L "%s" "$@"\n' \
-		"$qemu_riscv/root/usr/bin/qemu-system-riscv64" \
-		"$qemu_riscv/root/usr/share/qemu" > "$qemu_riscv/bin/qemu-system-riscv64"
-	chmod +x "$qemu_riscv/bin/qemu-system-riscv64"
-fi
+		"$dir/root/usr/bin/$bin" "$dir/root/usr/share/qemu" \
+		> "$dir/bin/$bin"
+	chmod +x "$dir/bin/$bin"
+}
+
+# QEMU 10 from bookworm-backports (the same registry; apt installs
+# nothing from there unless asked by name) for two machines, unpacked
+# under .build and not installed.  riscv64: Debian 12's QEMU (7.2)
+# offers neither Zicbom nor Svpbmt, without which riscv's cache
+# maintenance and memory types for non-coherent devices are patched out
+# at boot; it comes with its own OpenSBI.  32-bit arm: with 6 GiB of RAM
+# (the highmem variant, RAM up to 7 GiB), QEMU 7.2 leaves the first copy
+# from a user mapping faulting forever, on the base tree as on ours, and
+# QEMU 10 does not.  arm64 and x86_64 keep Debian 12's QEMU, which the
+# benchmark's figures were measured with.
+fetch_qemu "$build/qemu-riscv" qemu-system-riscv64 \
+	qemu-system-riscv/bookworm-backports \
+	qemu-system-data/bookworm-backports opensbi/bookworm-backports
+fetch_qemu "$build/qemu-arm" qemu-system-arm \
+	qemu-system-arm/bookworm-backports qemu-system-data/bookworm-backports
 
 tarball=$(ls /usr/src/linux-source-6.12*.tar.xz 2>/dev/null | sort -V | tail -n1) || true
 [ -n "$tarball" ] || die "linux-source-6.12 tarball not found in /usr/src"

@@ -1059,7 +1059,12 @@ static int dma_direct_ram_block_mapped(unsigned long start_pfn,
  */
 bool dma_direct_all_ram_mapped(struct device *dev)
 {
-	const unsigned long all_pfns = PFN_DOWN(ULONG_MAX) + 1;
+	/*
+	 * Every page frame a phys_addr_t can hold, as far as a page count
+	 * goes: with LPAE or PAE a 32-bit kernel can have RAM above 4 GiB.
+	 */
+	const unsigned long all_pfns =
+		min_t(u64, ((u64)PHYS_ADDR_MAX >> PAGE_SHIFT) + 1, ULONG_MAX);
 
 	if (!dev->dma_range_map)
 		return true;
