@@ -15,8 +15,9 @@ pristine base tree.  The patches are the source: nothing else is.
                             (git rebase -i, commit --fixup, git absorb);
                             --force drops what was not exported
   series.py assemble base   the test patches listed in LINE/line as
-                            Differential, onto the base tree, in
-                            .build/differential/linux
+                            Differential, and the KUnit cases of the
+                            fixes listed as Cases, onto the base tree,
+                            in .build/differential/linux
   series.py export          the commits of .build/linux back into
                             patches/LINE, and the files of the series at
                             their kernel paths in this repository
@@ -51,6 +52,8 @@ TREES = {'ours': 'linux', 'base': 'differential/linux'}
 KERNEL_DIRS = ('kernel/', 'include/', 'arch/', 'Documentation/', 'tools/',
                'lib/', 'mm/')
 LINE = '6.12'
+# Where the suites live: all that the base tree takes of a fix (Cases).
+TESTS = 'kernel/dma/tests/'
 # The build glue of the test directory: each suite adds its block, so
 # the base tree, which takes only some of the suites, takes the blocks
 # of those only (differential()).
@@ -116,8 +119,8 @@ def read_line():
         if need not in fields:
             die('patches/%s/line: no %s' % (LINE, need.capitalize()))
     fields['verified-on'] = fields.get('verified-on', '').split()
-    fields['differential'] = [s for s in
-                              fields.get('differential', '').split('\n') if s]
+    for key in ('differential', 'cases'):
+        fields[key] = [s for s in fields.get(key, '').split('\n') if s]
     return fields
 
 
@@ -372,20 +375,26 @@ def without(path, text, hidden):
 
 def differential():
     """The commits of ours that also go onto the base tree, with the
-    symbols each adds: [(sha, subject, symbols)], and every symbol the
-    series adds."""
+    symbols each adds and the paths taken from it (None: all of it):
+    [(sha, subject, symbols, paths)], and every symbol the series adds.
+    A patch of Differential goes whole; of a fix listed under Cases,
+    only its KUnit cases go, so that the base tree shows them failing."""
     ours = os.path.join(BUILD, TREES['ours'])
-    wanted = read_line()['differential']
+    line = read_line()
+    wanted, cases = line['differential'], line['cases']
     found, every = [], set()
     for sha, subject in commits(ours):
         syms = added_symbols(ours, sha)
         every |= syms
         if subject in wanted:
-            found.append((sha, subject, syms))
-    missing = set(wanted) - {s for _, s, _ in found}
-    if missing:
-        die('patches/%s/line: Differential names no patch of the series: %s'
-            % (LINE, '; '.join(sorted(missing))))
+            found.append((sha, subject, syms, None))
+        elif subject in cases:
+            found.append((sha, subject, syms, [TESTS]))
+    for field, names in (('Differential', wanted), ('Cases', cases)):
+        missing = set(names) - {s for _, s, _, _ in found}
+        if missing:
+            die('patches/%s/line: %s names no patch of the series: %s'
+                % (LINE, field, '; '.join(sorted(missing))))
     return found, every
 
 
@@ -400,11 +409,12 @@ def assemble_base():
     ensure_worktree(tree)
     picks, every = differential()
     keys, prev, shown = [], 'base:' + ' '.join(sorted(every)), set()
-    for sha, _, syms in picks:
+    for sha, _, syms, paths in picks:
         # What is picked is the change from the parent: both trees count.
         prev = hashlib.sha256((prev + git(ours, 'rev-parse', sha + '^{tree}')
                                + git(ours, 'rev-parse', sha + '^^{tree}')
-                               + git(ours, 'log', '-1', '--format=%B', sha))
+                               + git(ours, 'log', '-1', '--format=%B', sha)
+                               + repr(paths))
                               .encode()).hexdigest()
         keys.append(prev)
     state = read_state(tree)
@@ -415,21 +425,22 @@ def assemble_base():
     # Nothing is made by hand in the base tree: start it over if it was.
     keep = rewind(tree, [] if touched else state, keys)
     state = state[:keep]
-    for i, (sha, subject, syms) in enumerate(picks):
+    for i, (sha, subject, syms, paths) in enumerate(picks):
         shown |= syms
         if i < keep:
             continue
-        pick_onto_base(ours, tree, sha, every - shown)
+        pick_onto_base(ours, tree, sha, every - shown, paths)
         state.append((keys[i], git(tree, 'rev-parse', 'HEAD')))
         write_state(tree, state)
         print('series: base: applied %s' % subject)
 
 
-def pick_onto_base(ours, tree, sha, hidden):
-    """Commit @sha of @ours onto @tree, its glue without @hidden symbols."""
+def pick_onto_base(ours, tree, sha, hidden, paths=None):
+    """Commit @sha of @ours onto @tree, only under @paths if given, its
+    glue without @hidden symbols."""
     excludes = [':(exclude)' + g for g in GLUE]
     diff = git(ours, 'diff', '--binary', '--full-index', sha + '^', sha,
-               '--', '.', *excludes, raw=True)
+               '--', *(paths or ['.']), *excludes, raw=True)
     if diff:
         res = subprocess.run(['git', '-C', tree, 'apply', '--index', '-3'],
                              input=diff, capture_output=True, text=True)
@@ -727,10 +738,11 @@ def main(argv):
         status()
     else:
         assemble_ours()
-        wanted = set(read_line()['differential'])
+        line = read_line()
+        marks = dict.fromkeys(line['cases'], '  [its cases on base]')
+        marks.update(dict.fromkeys(line['differential'], '  [base too]'))
         for _, subject in commits(os.path.join(BUILD, TREES['ours'])):
-            print('%s%s' % (subject, '  [base too]' if subject in wanted
-                            else ''))
+            print(subject + marks.get(subject, ''))
 
 
 if __name__ == '__main__':

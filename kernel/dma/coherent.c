@@ -816,64 +816,49 @@ postcore_initcall(dma_coherent_debugfs_init);
 #include <linux/of_fdt.h>
 #include <linux/of_reserved_mem.h>
 
-/* Serialises the first use of a region by devices probing in parallel. */
-static DEFINE_MUTEX(rmem_dma_lock);
-
 /* The "linux,dma-default" region, remembered until the global pool. */
 static phys_addr_t rmem_dma_default_base __initdata;
 static phys_addr_t rmem_dma_default_size __initdata;
 
-/* The region's pool, shared by all its devices and kept between them. */
+/*
+ * The region's pool, shared by all its devices and kept between them.
+ * It is created when the first device binds the region.
+ */
 static struct dma_coherent_mem *rmem_dma_pool(struct reserved_mem *rmem)
 {
-	struct dma_coherent_mem *mem;
+	struct dma_coherent_mem *mem = rmem->priv;
 
-	mutex_lock(&rmem_dma_lock);
-	mem = rmem->priv;
-	if (!mem) {
-		mem = dma_coherent_create(rmem->base, rmem->base, rmem->size,
-					  true);
-		if (!IS_ERR(mem)) {
-			rmem->priv = mem;
-			dma_coherent_debugfs_add(mem, rmem->name);
-		}
+	if (mem)
+		return mem;
+	mem = dma_coherent_create(rmem->base, rmem->base, rmem->size, true);
+	if (!IS_ERR(mem)) {
+		rmem->priv = mem;
+		dma_coherent_debugfs_add(mem, rmem->name);
 	}
-	mutex_unlock(&rmem_dma_lock);
 	return mem;
 }
 
 /*
- * Warn about a device that cannot reach all of the region: its end lies
- * above the device's limit, or the region lies outside every window of
- * the device's range map (no DMA address at all).
+ * Warn about a device that may not reach all of the region: the end of
+ * the region, by its CPU address, lies above the device's limit.
  */
 static void rmem_dma_check_reach(struct device *dev,
 				 struct dma_coherent_mem *mem)
 {
 	u64 limit = min_not_zero(dev->coherent_dma_mask, dev->bus_dma_limit);
-	dma_addr_t base = dma_coherent_dev_base(dev, mem);
 
-	if (base == DMA_MAPPING_ERROR || base + dcm_bytes(mem) - 1 > limit)
+	if (mem->device_base + dcm_bytes(mem) - 1 > limit)
 		dev_warn(dev, "reserved memory is beyond device's set DMA address range\n");
 }
 
 static int rmem_dma_attach(struct reserved_mem *rmem, struct device *dev)
 {
 	struct dma_coherent_mem *mem = rmem_dma_pool(rmem);
-	int err;
 
-	if (IS_ERR(mem)) {
-		err = PTR_ERR(mem);
-		goto report;
-	}
+	if (IS_ERR(mem))
+		return PTR_ERR(mem);
 	rmem_dma_check_reach(dev, mem);
-	err = dma_coherent_assign(dev, mem);
-	if (!err)
-		return 0;
-report:
-	dev_err(dev, "cannot use reserved memory %s as DMA pool: %d\n",
-		rmem->name, err);
-	return err;
+	return dma_coherent_assign(dev, mem);
 }
 
 static void rmem_dma_detach(struct reserved_mem *rmem, struct device *dev)

@@ -658,11 +658,8 @@ void dma_direct_sync_sg_for_device(struct device *dev,
 	int n;
 
 	for_each_sg(sgl, sg, nents, n) {
-		phys_addr_t pa;
+		phys_addr_t pa = dma_to_phys(dev, sg_dma_address(sg));
 
-		if (sg_dma_is_bus_address(sg))
-			continue;
-		pa = dma_to_phys(dev, sg_dma_address(sg));
 		swiotlb_sync_single_for_device(dev, pa, sg->length, dir);
 		if (noncoherent)
 			arch_sync_dma_batch_for_device(pa, sg->length, dir);
@@ -699,7 +696,8 @@ static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
 		for_each_sg(sgl, sg, nents, n) {
 			phys_addr_t pa;
 
-			if (sg_dma_is_bus_address(sg))
+			/* Unmap leaves peer-to-peer entries alone. */
+			if (unmap && sg_dma_is_bus_address(sg))
 				continue;
 			pa = dma_to_phys(dev, sg_dma_address(sg));
 			arch_sync_dma_batch_for_cpu(pa, unmap ? sg_dma_len(sg) :
@@ -741,13 +739,10 @@ void dma_direct_sync_sg_for_cpu(struct device *dev,
 
 	if (!dev_is_dma_coherent(dev))
 		dma_direct_sg_inval(dev, sgl, nents, dir, false);
-	for_each_sg(sgl, sg, nents, n) {
-		if (sg_dma_is_bus_address(sg))
-			continue;
+	for_each_sg(sgl, sg, nents, n)
 		dma_direct_sg_copy_for_cpu(dev,
 					   dma_to_phys(dev, sg_dma_address(sg)),
 					   sg->length, dir);
-	}
 }
 
 /**

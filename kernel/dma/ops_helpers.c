@@ -179,9 +179,8 @@ static struct page *dma_common_alloc_lowmem(struct device *dev, size_t size,
  * @gfp: allocation flags
  *
  * The pages come from the device's CMA area when it has one, unless that
- * lies in highmem, and from the page allocator otherwise, are zeroed over
- * their whole page-aligned size and are then mapped for @dev without cache
- * maintenance.
+ * lies in highmem, and from the page allocator otherwise.  They are mapped
+ * for @dev without cache maintenance and then zeroed.
  *
  * Context: process context if @gfp allows blocking; may sleep then.  Any
  * context otherwise, and does not sleep: CMA is skipped, and the mapping
@@ -200,14 +199,14 @@ struct page *dma_common_alloc_pages(struct device *dev,
 	if (!page)
 		return NULL;
 
-	memset(page_address(page), 0, PAGE_ALIGN(size));
-
 	*dma = dma_common_map_buffer(dev, page, size, dir);
-	if (*dma != DMA_MAPPING_ERROR)
-		return page;
+	if (*dma == DMA_MAPPING_ERROR) {
+		dma_free_contiguous(dev, page, size);
+		return NULL;
+	}
 
-	dma_free_contiguous(dev, page, size);
-	return NULL;
+	memset(page_address(page), 0, size);
+	return page;
 }
 
 /**

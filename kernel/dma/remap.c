@@ -96,14 +96,11 @@ void *dma_common_contiguous_remap(struct page *page,
 				  size_t size, pgprot_t prot,
 				  const void *caller)
 {
-	unsigned long nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	unsigned long first_pfn = page_to_pfn(page);
 	struct page **array;
-	unsigned long idx;
+	unsigned int idx;
 	void *vaddr;
-
-	if (nr_pages > UINT_MAX)
-		return NULL;
 
 	array = kvmalloc_array(nr_pages, sizeof(*array), GFP_KERNEL);
 	if (!array)
