@@ -1123,12 +1123,14 @@ static void dma_coherent_stats_exhausted(struct kunit *test)
 
 /*
  * The directory goes with the pool, and a pool declared again starts
- * from nothing.
+ * from nothing.  A file still open when the pool goes reads as an error
+ * from then on, never the freed pool.
  */
 static void dma_coherent_stats_release(struct kunit *test)
 {
 	struct dma_coh_pool *pool = dma_coh_pool(test, 8);
 	char name[64], path[96];
+	struct file *kept;
 	u64 val;
 	int err;
 
@@ -1136,11 +1138,17 @@ static void dma_coherent_stats_release(struct kunit *test)
 	strscpy(name, dev_name(pool->dev), sizeof(name));
 	KUNIT_EXPECT_EQ(test, dma_coh_alloc(test, pool, 16 * PAGE_SIZE), -1);
 	KUNIT_EXPECT_EQ(test, dma_coh_stat(test, name, "alloc_failures"), 1);
+	dma_coh_stat_path(path, sizeof(path), name, "size");
+	kept = dma_kunit_debugfs_keep(test, path);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, kept);
+	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_read_file(test, kept, &val), 0);
+	KUNIT_EXPECT_EQ(test, val, 8 * PAGE_SIZE);
 
 	dma_release_coherent_memory(pool->dev);
-	dma_coh_stat_path(path, sizeof(path), name, "size");
 	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_read(test, path, &val),
 			-ENOENT);
+	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_read_file(test, kept, &val),
+			-EIO);
 
 	err = dma_declare_coherent_memory(pool->dev, dma_coh_region.base,
 					  DMA_COH_DMA_BASE, 4 * PAGE_SIZE);

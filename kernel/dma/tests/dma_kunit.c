@@ -602,6 +602,54 @@ static char __user *dma_kunit_user_page(struct kunit *test)
 }
 
 /**
+ * dma_kunit_debugfs_keep() - open a debugfs file until the test ends
+ * @test: the running test
+ * @path: the file, below the root of debugfs
+ *
+ * For a case that reads the file again after what it shows went away.
+ *
+ * Context: process context; sleeps.
+ * Return: the file, opened for reading, or an ERR_PTR().
+ */
+struct file *dma_kunit_debugfs_keep(struct kunit *test, const char *path)
+{
+	struct file *file = dma_kunit_debugfs_open(test, path, O_RDONLY);
+
+	if (!IS_ERR(file))
+		dma_kunit_defer(test, dma_kunit_fput, file);
+	return file;
+}
+
+/**
+ * dma_kunit_debugfs_read_file() - read a number from an open debugfs file
+ * @test: the running test
+ * @file: the file, opened for reading
+ * @val: where the number is stored
+ *
+ * Each call reads from the start, so the attribute is asked again.
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or a negative errno if the file cannot be read or holds no
+ * number.
+ */
+int dma_kunit_debugfs_read_file(struct kunit *test, struct file *file,
+				u64 *val)
+{
+	char __user *ubuf = dma_kunit_user_page(test);
+	char buf[32];
+	loff_t pos = 0;
+	ssize_t len;
+
+	len = vfs_read(file, ubuf, sizeof(buf) - 1, &pos);
+	if (len < 0)
+		return len;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	return kstrtoull(strim(buf), 0, val);
+}
+
+/**
  * dma_kunit_debugfs_read() - read a number from a debugfs file
  * @test: the running test
  * @path: the file, below the root of debugfs
@@ -614,22 +662,13 @@ static char __user *dma_kunit_user_page(struct kunit *test)
 int dma_kunit_debugfs_read(struct kunit *test, const char *path, u64 *val)
 {
 	struct file *file = dma_kunit_debugfs_open(test, path, O_RDONLY);
-	char __user *ubuf;
-	char buf[32];
-	loff_t pos = 0;
-	ssize_t len;
+	int err;
 
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	ubuf = dma_kunit_user_page(test);
-	len = vfs_read(file, ubuf, sizeof(buf) - 1, &pos);
+	err = dma_kunit_debugfs_read_file(test, file, val);
 	fput(file);
-	if (len < 0)
-		return len;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	return kstrtoull(strim(buf), 0, val);
+	return err;
 }
 
 /**

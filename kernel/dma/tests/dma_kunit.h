@@ -149,6 +149,9 @@ unsigned int dma_kunit_log_warnings(struct dma_kunit_log *log);
 unsigned int dma_kunit_log_warnings_at(struct dma_kunit_log *log,
 				       const char *where);
 
+struct file *dma_kunit_debugfs_keep(struct kunit *test, const char *path);
+int dma_kunit_debugfs_read_file(struct kunit *test, struct file *file,
+				u64 *val);
 int dma_kunit_debugfs_read(struct kunit *test, const char *path, u64 *val);
 int dma_kunit_debugfs_write(struct kunit *test, const char *path,
 			    const char *text);
