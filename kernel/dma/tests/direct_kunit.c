@@ -2938,17 +2938,22 @@ static void dma_direct_offset_outside(struct kunit *test)
  * (the suite can be run again through debugfs).
  */
 
-/* A device without a streaming mask gets a warning and no mapping. */
+/*
+ * A device without a streaming mask gets no mapping, and a warning from
+ * each of the three calls.
+ */
 static void dma_direct_no_dma_mask(struct kunit *test)
 {
 	struct device *dev = dma_kunit_simple_device(test, false);
 	struct page *page = dtest_block(test, 0, U64_MAX);
-	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
+	struct dma_kunit_log *watch;
 	struct sg_table *sgt = dtest_sgtable(test, 1);
 	u64 *mask = dev->dma_mask;
 	dma_addr_t dma, res;
 	int nents;
 
+	dma_kunit_rearm_warn_once(test);
+	watch = dma_kunit_log_watch(test);
 	sg_set_page(sgt->sgl, page, PAGE_SIZE, 0);
 	dev->dma_mask = NULL;
 	dma = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
@@ -2960,7 +2965,7 @@ static void dma_direct_no_dma_mask(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma, DMA_MAPPING_ERROR);
 	KUNIT_EXPECT_EQ(test, nents, 0);
 	KUNIT_EXPECT_EQ(test, res, DMA_MAPPING_ERROR);
-	KUNIT_EXPECT_LE(test, dma_kunit_log_warnings_at(watch, "kernel/dma/"),
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings_at(watch, "kernel/dma/"),
 			3);
 }
 
@@ -2968,16 +2973,18 @@ static void dma_direct_no_dma_mask(struct kunit *test)
 static void dma_direct_alloc_gfp_comp(struct kunit *test)
 {
 	struct device *dev = dma_kunit_simple_device(test, false);
-	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
+	struct dma_kunit_log *watch;
 	dma_addr_t dma;
 	void *cpu;
 
+	dma_kunit_rearm_warn_once(test);
+	watch = dma_kunit_log_watch(test);
 	cpu = dma_alloc_coherent(dev, 4 * PAGE_SIZE, &dma,
 				 GFP_KERNEL | __GFP_COMP);
 	if (cpu)
 		dma_free_coherent(dev, 4 * PAGE_SIZE, cpu, dma);
 	KUNIT_EXPECT_NULL(test, cpu);
-	KUNIT_EXPECT_LE(test, dma_kunit_log_warnings_at(watch, "kernel/dma/"),
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings_at(watch, "kernel/dma/"),
 			1);
 }
 
@@ -2986,17 +2993,17 @@ static void dma_direct_alloc_gfp_comp(struct kunit *test)
 
 /*
  * A failed allocation with DMA_ATTR_NO_WARN reports nothing.  Without it,
- * the page allocator warns, once per boot: if it did so before, the case
- * proves nothing and says so.
+ * the page allocator warns about the order it cannot serve.
  */
 static void dma_direct_alloc_no_warn(struct kunit *test)
 {
 	struct device *dev = dma_kunit_simple_device(test, false);
-	struct dma_kunit_log *watch = dma_kunit_log_watch(test);
-	unsigned int warned;
+	struct dma_kunit_log *watch;
 	dma_addr_t dma;
 	void *cpu;
 
+	dma_kunit_rearm_warn_once(test);
+	watch = dma_kunit_log_watch(test);
 	cpu = dma_alloc_attrs(dev, DTEST_HUGE_SIZE, &dma, GFP_KERNEL,
 			      DMA_ATTR_NO_WARN);
 	KUNIT_ASSERT_NULL(test, cpu);
@@ -3005,10 +3012,8 @@ static void dma_direct_alloc_no_warn(struct kunit *test)
 	dma_kunit_log_reset(watch);
 	cpu = dma_alloc_attrs(dev, DTEST_HUGE_SIZE, &dma, GFP_KERNEL, 0);
 	KUNIT_ASSERT_NULL(test, cpu);
-	warned = dma_kunit_log_warnings_at(watch, "mm/page_alloc.c");
-	KUNIT_EXPECT_LE(test, warned, 1);
-	if (!warned && test->status != KUNIT_FAILURE)
-		kunit_skip(test, "the page allocator warned earlier in this boot");
+	KUNIT_EXPECT_EQ(test,
+			dma_kunit_log_warnings_at(watch, "mm/page_alloc.c"), 1);
 }
 
 /*

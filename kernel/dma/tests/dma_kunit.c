@@ -9,6 +9,7 @@
 #include <kunit/test-bug.h>
 #include <linux/anon_inodes.h>
 #include <linux/cma.h>
+#include <linux/debugfs.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
@@ -335,7 +336,8 @@ void dma_kunit_expect_user_view(struct kunit *test, unsigned long uaddr,
  * log other "WARNING:" lines, and KASAN, the page allocator and the
  * scheduler's atomic checks log "BUG:" lines.  A case that causes WARN()s
  * on purpose counts them with dma_kunit_log_warnings(), and its own
- * expectation judges the number; any other report fails the case.
+ * expectation judges the number; any other report fails the case, and
+ * so does any error that dma-debug counts (DMA-API misuse).
  */
 #define DMA_KUNIT_WARN		"WARNING: CPU:"
 #define DMA_KUNIT_COUNTS	32
@@ -343,9 +345,35 @@ void dma_kunit_expect_user_view(struct kunit *test, unsigned long uaddr,
 struct dma_kunit_reports {
 	struct dma_kunit_log log;	/* from the start of the case */
 	struct kunit *test;
+	u32 dma_api_errors;		/* dma-debug's count at the start */
 	unsigned int nr_counted;
 	u64 counted[DMA_KUNIT_COUNTS];	/* log records of counted WARN()s */
 };
+
+/*
+ * dma-debug's error count, as its debugfs file dma-api/error_count shows
+ * it: the log holds only the first error of a boot, the count every one.
+ * NULL without CONFIG_DMA_API_DEBUG.
+ */
+static const u32 *dma_kunit_dma_api_errors(void)
+{
+	static const u32 *count;
+	struct dentry *dir, *file;
+
+	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG) || count)
+		return count;
+	dir = debugfs_lookup("dma-api", NULL);
+	if (IS_ERR_OR_NULL(dir))
+		return NULL;
+	file = debugfs_lookup("error_count", dir);
+	if (!IS_ERR_OR_NULL(file)) {
+		/* debugfs_create_u32() keeps the counter as the inode's data. */
+		count = d_inode(file)->i_private;
+		dput(file);
+	}
+	dput(dir);
+	return count;
+}
 
 static bool dma_kunit_reports_was_counted(struct dma_kunit_reports *r,
 					  u64 seq)
@@ -362,10 +390,14 @@ static bool dma_kunit_reports_was_counted(struct dma_kunit_reports *r,
 static void dma_kunit_reports_check(struct kunit_resource *res)
 {
 	struct dma_kunit_reports *r = res->data;
+	const u32 *errors = dma_kunit_dma_api_errors();
 	struct kmsg_dump_iter iter = r->log.start;
 	char *line = r->log.line;
 	size_t len;
 
+	if (errors && READ_ONCE(*errors) != r->dma_api_errors)
+		KUNIT_FAIL(r->test, "%u DMA-API errors reported by dma-debug",
+			   READ_ONCE(*errors) - r->dma_api_errors);
 	while (kmsg_dump_get_line(&iter, false, line, sizeof(r->log.line) - 1,
 				  &len)) {
 		line[len] = '\0';
@@ -412,7 +444,8 @@ static void dma_kunit_reports_counted(struct kunit *test, u64 seq)
  *
  * The .init of every DMA suite.  When the case and all its cleanups are
  * done, every report logged since must be a WARN() that the case counted
- * with dma_kunit_log_warnings().  A kernel without a log is not watched.
+ * with dma_kunit_log_warnings(), and dma-debug must have counted no
+ * error.  A kernel without a log is not watched.
  *
  * Context: process context, from KUnit.
  * Return: 0, or -ENOMEM.
@@ -427,6 +460,8 @@ int dma_kunit_case_init(struct kunit *test)
 	if (!r)
 		return -ENOMEM;
 	r->test = test;
+	if (dma_kunit_dma_api_errors())
+		r->dma_api_errors = READ_ONCE(*dma_kunit_dma_api_errors());
 	dma_kunit_log_reset(&r->log);
 	if (!kunit_alloc_resource(test, NULL, dma_kunit_reports_check,
 				  GFP_KERNEL, r)) {
@@ -697,6 +732,25 @@ int dma_kunit_debugfs_write(struct kunit *test, const char *path,
 					       vfs_write(file, ubuf, size, &pos);
 	fput(file);
 	return len < 0 ? len : 0;
+}
+
+/**
+ * dma_kunit_rearm_warn_once() - let every once-per-boot warning fire again
+ * @test: the running test, skipped without debugfs
+ *
+ * A case that causes a warning which fires once per boot (WARN_ONCE() and
+ * kin) calls this first, so that it can expect exactly that warning,
+ * whichever case ran before it.
+ *
+ * Context: process context; sleeps.
+ */
+void dma_kunit_rearm_warn_once(struct kunit *test)
+{
+	int err = dma_kunit_debugfs_write(test, "clear_warn_once", "1");
+
+	if (err == -ENODEV || err == -ENOENT)
+		kunit_skip(test, "needs debugfs to rearm once-only warnings");
+	KUNIT_ASSERT_EQ(test, err, 0);
 }
 
 /**

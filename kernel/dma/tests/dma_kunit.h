@@ -156,6 +156,7 @@ int dma_kunit_debugfs_read(struct kunit *test, const char *path, u64 *val);
 int dma_kunit_debugfs_write(struct kunit *test, const char *path,
 			    const char *text);
 u64 dma_kunit_debugfs_value(struct kunit *test, const char *path);
+void dma_kunit_rearm_warn_once(struct kunit *test);
 
 struct cma;
 
