@@ -735,6 +735,25 @@ int dma_kunit_debugfs_write(struct kunit *test, const char *path,
 }
 
 /**
+ * dma_kunit_cma_used() - the pages a CMA area hands out
+ * @test: the running test, aborted if the figure cannot be read
+ * @cma: the area, or %NULL
+ *
+ * Context: process context; sleeps.
+ * Return: the pages @cma hands out, as its debugfs file "used" shows
+ * them, or 0 without @cma or without CONFIG_CMA_DEBUGFS.
+ */
+u64 dma_kunit_cma_used(struct kunit *test, struct cma *cma)
+{
+	char path[64];
+
+	if (!cma || !IS_ENABLED(CONFIG_CMA_DEBUGFS))
+		return 0;
+	snprintf(path, sizeof(path), "cma/%s/used", cma_get_name(cma));
+	return dma_kunit_debugfs_value(test, path);
+}
+
+/**
  * dma_kunit_rearm_warn_once() - let every once-per-boot warning fire again
  * @test: the running test, skipped without debugfs
  *
@@ -853,17 +872,6 @@ static void dma_kunit_faults_setup(struct kunit *test)
 		KUNIT_ASSERT_EQ_MSG(test, err, 0, "cannot set debugfs %s",
 				    dma_kunit_fault_knobs[i][0]);
 	}
-}
-
-/* Pages that @cma hands out, or 0 without CMA debugfs. */
-static u64 dma_kunit_cma_used(struct kunit *test, struct cma *cma)
-{
-	char path[64];
-
-	if (!cma || !IS_ENABLED(CONFIG_CMA_DEBUGFS))
-		return 0;
-	snprintf(path, sizeof(path), "cma/%s/used", cma_get_name(cma));
-	return dma_kunit_debugfs_value(test, path);
 }
 
 /* Most allocations one call may make; a sweep stops there. */

@@ -159,6 +159,7 @@ u64 dma_kunit_debugfs_value(struct kunit *test, const char *path);
 void dma_kunit_rearm_warn_once(struct kunit *test);
 
 struct cma;
+u64 dma_kunit_cma_used(struct kunit *test, struct cma *cma);
 
 /**
  * struct dma_kunit_fault_ops - a call whose allocations fail in turn

@@ -19,6 +19,8 @@
  * coherent pools, which need test memory (the dma_coherent suite).
  */
 #include <kunit/test.h>
+#include <linux/cma.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -36,6 +38,11 @@
  * allocator behind it is what fails.
  */
 #define DFAULT_SIZE		PAGE_SIZE
+/*
+ * Large enough for the CMA area: what fails then is what comes after
+ * the pages (the remap), and the pages must go back to CMA.
+ */
+#define DFAULT_CMA_SIZE		(4 * PAGE_SIZE)
 /* A block for the remap helpers, which take the pages from the caller. */
 #define DFAULT_REMAP_ORDER	2
 #define DFAULT_REMAP_SIZE	(PAGE_SIZE << DFAULT_REMAP_ORDER)
@@ -45,6 +52,7 @@ struct dfault_param {
 	bool noncoherent;
 	unsigned long attrs;
 	bool ops_helper;	/* dma_common_get_sgtable() */
+	size_t size;		/* of the buffer; DFAULT_SIZE if 0 */
 };
 
 static const struct dfault_param dfault_buffers[] = {
@@ -52,6 +60,8 @@ static const struct dfault_param dfault_buffers[] = {
 	{ .what = "noncoherent", .noncoherent = true },
 	{ .what = "noncoherent no-kernel-mapping", .noncoherent = true,
 	  .attrs = DMA_ATTR_NO_KERNEL_MAPPING },
+	{ .what = "noncoherent from CMA", .noncoherent = true,
+	  .size = DFAULT_CMA_SIZE },
 };
 
 static const struct dfault_param dfault_devices[] = {
@@ -67,10 +77,20 @@ static const struct dfault_param dfault_sgtables[] = {
 	  .ops_helper = true },
 };
 
-/* Whether @p can run here: a non-coherent device, the ops helpers. */
+static size_t dfault_size(const struct dfault_param *p)
+{
+	return p->size ?: DFAULT_SIZE;
+}
+
+/*
+ * Whether @p can run here: a non-coherent device, the ops helpers, a
+ * CMA area for the buffers that come from one.
+ */
 static bool dfault_param_runs(const struct dfault_param *p)
 {
 	if (p->noncoherent && !dma_kunit_has_noncoherent())
+		return false;
+	if (dfault_size(p) > PAGE_SIZE && !dev_get_cma_area(NULL))
 		return false;
 	return !p->ops_helper || IS_ENABLED(CONFIG_DMA_OPS_HELPERS);
 }
@@ -140,16 +160,29 @@ static int dfault_alloc_call(struct kunit *test, void *data)
 {
 	struct dfault_ctx *ctx = data;
 
-	ctx->cpu = dma_alloc_attrs(ctx->dev, DFAULT_SIZE, &ctx->dma,
-				   GFP_KERNEL, ctx->p->attrs);
-	return ctx->cpu ? 0 : -ENOMEM;
+	size_t size = dfault_size(ctx->p);
+
+	ctx->cpu = dma_alloc_attrs(ctx->dev, size, &ctx->dma, GFP_KERNEL,
+				   ctx->p->attrs);
+	if (!ctx->cpu)
+		return -ENOMEM;
+	if (IS_ENABLED(CONFIG_DMA_CMA) && size > PAGE_SIZE) {
+		struct cma *cma = dev_get_cma_area(ctx->dev);
+		phys_addr_t phys = dma_to_phys(ctx->dev, ctx->dma);
+
+		/* A buffer sized for CMA must come from there. */
+		KUNIT_EXPECT_TRUE(test,
+				  cma_pages_valid(cma, pfn_to_page(PHYS_PFN(phys)),
+						  size >> PAGE_SHIFT));
+	}
+	return 0;
 }
 
 static void dfault_alloc_undo(struct kunit *test, void *data)
 {
 	struct dfault_ctx *ctx = data;
 
-	dma_free_attrs(ctx->dev, DFAULT_SIZE, ctx->cpu, ctx->dma,
+	dma_free_attrs(ctx->dev, dfault_size(ctx->p), ctx->cpu, ctx->dma,
 		       ctx->p->attrs);
 }
 

@@ -263,6 +263,8 @@ static void dma_ops_alloc_pages_maps(struct kunit *test)
 	size_t size = 2 * PAGE_SIZE;
 	struct dma_ops_record *rec;
 	struct device *dev = dma_ops_rec_device(test, &rec);
+	struct cma *cma = dev_get_cma_area(dev);
+	u64 cma_used = dma_kunit_cma_used(test, cma);
 	dma_addr_t handle = 0;
 	struct page *page;
 
@@ -285,6 +287,8 @@ static void dma_ops_alloc_pages_maps(struct kunit *test)
 	dma_common_free_pages(dev, size, page, handle, dir);
 	KUNIT_EXPECT_EQ(test, rec->unmaps, 1);
 	KUNIT_EXPECT_TRUE(test, rec->unmap_attrs & DMA_ATTR_SKIP_CPU_SYNC);
+	/* CMA got back what it handed out, a highmem range refused too. */
+	KUNIT_EXPECT_EQ(test, dma_kunit_cma_used(test, cma), cma_used);
 }
 
 /* A refused mapping returns NULL and gives the page back. */
