@@ -24,8 +24,7 @@
  * With CONFIG_DMA_POOL_STATS each pool has a directory in debugfs,
  * dma_coherent/NAME, named after its device or reserved-memory region,
  * with its size, use, high-water mark of use, largest free block and
- * failed requests.  A request the pool cannot serve is reported once per
- * episode: until the pool serves one again.
+ * failed requests.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-direct.h>
@@ -35,7 +34,6 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/ratelimit.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -72,10 +70,6 @@ struct dma_coherent_mem {
 	unsigned long	peak_pages;
 	/* Requests not served (CONFIG_DMA_POOL_STATS); under lock. */
 	unsigned long	failures;
-	/* A failure was reported, and no request served since; under lock. */
-	bool		reported;
-	/* The pool's own limit, so that one busy pool hides no other's. */
-	struct ratelimit_state ratelimit;
 	/* The pool's debugfs directory, or NULL. */
 	struct dentry	*debugfs;
 };
@@ -232,28 +226,18 @@ static void dcm_give(struct dma_coherent_mem *mem, unsigned long page,
 	mem->used_pages -= min(mem->used_pages, 1UL << order);
 }
 
-/*
- * Count the outcome of a request for 2^@order pages: @page, or a negative
- * errno.  Return: true if a failure starts an episode to report.
- */
-static bool dcm_account(struct dma_coherent_mem *mem, long page, int order)
+/* Count the outcome of a request for 2^@order pages: @page, or an errno. */
+static void dcm_account(struct dma_coherent_mem *mem, long page, int order)
 {
-	bool report;
-
 	lockdep_assert_held(&mem->lock);
 
 	if (page >= 0) {
 		mem->used_pages += 1UL << order;
 		if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
 			mem->peak_pages = max(mem->peak_pages, mem->used_pages);
-		mem->reported = false;
-		return false;
-	}
-	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+	} else if (IS_ENABLED(CONFIG_DMA_POOL_STATS)) {
 		mem->failures++;
-	report = !mem->reported;
-	mem->reported = true;
-	return report;
+	}
 }
 
 /* Bytes in the largest free block, as the root of the tree knows it. */
@@ -282,7 +266,6 @@ static struct dma_coherent_mem *dcm_create(unsigned long nr_pages)
 		return NULL;
 	}
 	spin_lock_init(&mem->lock);
-	ratelimit_default_init(&mem->ratelimit);
 	mem->free_order[1] = DCM_NONE;
 	dcm_mark(mem, 1, mem->top_order, 0, 0, nr_pages, true);
 	return mem;
@@ -475,41 +458,19 @@ static bool dma_coherent_owns(struct dma_coherent_mem *mem, void *vaddr)
 	       (unsigned long)(vaddr - mem->virt_base) < dcm_bytes(mem);
 }
 
-/* Tell the operator of a request @mem could not serve, and its state. */
-static void dma_coherent_report(struct device *dev,
-				struct dma_coherent_mem *mem, size_t size)
-{
-	unsigned long flags, used, largest;
-
-	if (!__ratelimit(&mem->ratelimit))
-		return;
-	spin_lock_irqsave(&mem->lock, flags);
-	used = mem->used_pages << PAGE_SHIFT;
-	largest = dcm_largest_free(mem);
-	spin_unlock_irqrestore(&mem->lock, flags);
-
-	dev_warn(dev, "coherent pool cannot serve %zu bytes: %lu of %lu KiB in use, largest free block %lu KiB\n",
-		 size, used >> 10, dcm_bytes(mem) >> 10, largest >> 10);
-}
-
-/* Take pages for @size bytes, or count and maybe report the failure. */
-static long dma_coherent_take_pages(struct device *dev,
-				    struct dma_coherent_mem *mem, size_t size)
+/* Take pages for @size bytes, or count the failure. */
+static long dma_coherent_take_pages(struct dma_coherent_mem *mem, size_t size)
 {
 	/* Also keeps get_order() and the shifts below from overflowing. */
 	int order = size > dcm_bytes(mem) ? mem->top_order + 1 :
 					    get_order(size);
 	unsigned long flags;
-	bool report;
 	long page;
 
 	spin_lock_irqsave(&mem->lock, flags);
 	page = dcm_take(mem, order);
-	report = dcm_account(mem, page, order);
+	dcm_account(mem, page, order);
 	spin_unlock_irqrestore(&mem->lock, flags);
-
-	if (report)
-		dma_coherent_report(dev, mem, size);
 	return page;
 }
 
@@ -527,7 +488,7 @@ static noinline void *dma_coherent_take(struct device *dev,
 
 	if (size <= 0)
 		return NULL;
-	page = dma_coherent_take_pages(dev, mem, size);
+	page = dma_coherent_take_pages(mem, size);
 	if (page < 0)
 		return NULL;
 

@@ -41,7 +41,6 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
-#include <linux/ratelimit.h>
 #include <linux/set_memory.h>
 #include <linux/workqueue.h>
 
@@ -88,11 +87,8 @@ static u8 atomic_pool_routes[ATOMIC_POOL_COUNT][ATOMIC_POOL_COUNT + 1]
 /* Serialises refills, and with them the fields of atomic_pool_stats. */
 static DEFINE_MUTEX(atomic_pool_refill_lock);
 
-/* An exhaustion of the pool was reported; cleared when it is whole again. */
-#define ATOMIC_POOL_REPORTED	0
-
 /**
- * struct atomic_pool_stats - what debugfs and the messages tell of a pool
+ * struct atomic_pool_stats - what debugfs tells of a pool
  * @bytes: bytes added since boot (pool_size_*); written at boot and under
  *	atomic_pool_refill_lock
  * @expansions: refills that added memory; under atomic_pool_refill_lock
@@ -105,8 +101,6 @@ static DEFINE_MUTEX(atomic_pool_refill_lock);
  *	while a change is under way.
  * @alloc_failures: requests that tried this pool first and that no pool
  *	could serve
- * @flags: ATOMIC_POOL_REPORTED
- * @ratelimit: of the pool's reports, so that one pool hides no other's
  *
  * @peak, @floor and @alloc_failures are kept with CONFIG_DMA_POOL_STATS.
  */
@@ -117,8 +111,6 @@ struct atomic_pool_stats {
 	unsigned long peak;
 	atomic_long_t floor;
 	atomic_long_t alloc_failures;
-	unsigned long flags;
-	struct ratelimit_state ratelimit;
 };
 
 static struct atomic_pool_stats atomic_pool_stats[ATOMIC_POOL_COUNT];
@@ -444,10 +436,7 @@ leak_pages:
 }
 EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_expand);
 
-/*
- * Grow a pool that has fallen short of its target.  A pool at its target
- * again ends the episode of exhaustion that was last reported.
- */
+/* Grow a pool that has fallen short of its target. */
 static void atomic_pool_refill(unsigned int id)
 {
 	struct atomic_pool_stats *st = &atomic_pool_stats[id];
@@ -478,8 +467,6 @@ static void atomic_pool_refill(unsigned int id)
 			st->expand_failures++;
 		}
 	}
-	if (gen_pool_avail(pool) >= atomic_pool_target)
-		clear_bit(ATOMIC_POOL_REPORTED, &st->flags);
 }
 
 /**
@@ -704,8 +691,6 @@ static int __init dma_atomic_pool_init(void)
 	if (!atomic_pool_target)
 		atomic_pool_target = atomic_pool_default_size();
 	INIT_WORK(&atomic_pool_refill_work, atomic_pool_refill_fn);
-	for (id = 0; id < ATOMIC_POOL_COUNT; id++)
-		ratelimit_default_init(&atomic_pool_stats[id].ratelimit);
 
 	for (id = 0; id < ATOMIC_POOL_COUNT; id++) {
 		if (!atomic_pool_wanted(id))
@@ -808,48 +793,6 @@ atomic_pool_take(struct gen_pool *pool, unsigned int id, struct device *dev,
 	return true;
 }
 
-/*
- * Tell the operator, once per episode of exhaustion of the pool @id, which
- * request failed and what coherent_pool= would have served it: enough for
- * what was in use and the request, and more than the pool has, since a
- * pool with room at all was too fragmented or out of reach.  The refill
- * work ends the episode when it finds the pool whole again.
- */
-static void atomic_pool_report(struct device *dev, size_t size, gfp_t gfp,
-			       unsigned int id)
-{
-	struct atomic_pool_stats *st = &atomic_pool_stats[id];
-	const char *zone = atomic_pool_name[atomic_pool_id_of(gfp)];
-	struct gen_pool *pool = atomic_pool_get(id);
-	size_t used, total, want;
-
-	if (!pool || test_and_set_bit(ATOMIC_POOL_REPORTED, &st->flags))
-		return;
-	schedule_work(&atomic_pool_refill_work);
-	if (!__ratelimit(&st->ratelimit))
-		return;
-
-	total = atomic_pool_usage(pool, &used) + used;
-	if (size > PAGE_SIZE << MAX_PAGE_ORDER) {
-		dev_warn(dev, "DMA: atomic %s-zone request of %zu KiB is larger than a pool block (%lu KiB)\n",
-			 zone, size >> 10, (PAGE_SIZE << MAX_PAGE_ORDER) >> 10);
-		return;
-	}
-	want = roundup_pow_of_two(max(used + size, total + PAGE_SIZE));
-	dev_warn(dev, "DMA: atomic %s-zone request of %zu KiB failed: pool %s has %zu of %zu KiB in use; coherent_pool=%zuK would serve it\n",
-		 zone, size >> 10, atomic_pool_name[id], used >> 10,
-		 total >> 10, want >> 10);
-}
-
-/* Count a request that no pool served, against the first of its route. */
-static void atomic_pool_note_failure(struct device *dev, size_t size,
-				     gfp_t gfp, unsigned int id)
-{
-	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
-		atomic_long_inc(&atomic_pool_stats[id].alloc_failures);
-	if (!(gfp & __GFP_NOWARN))
-		atomic_pool_report(dev, size, gfp, id);
-}
 
 /*
  * The pools of the route of @gfp other than @tried, the first one, which
@@ -883,7 +826,9 @@ atomic_pool_alloc_slow(struct device *dev, size_t size, void **cpu_addr,
 		WARN(1, "Failed to get suitable pool for %s\n", dev_name(dev));
 		return NULL;
 	}
-	atomic_pool_note_failure(dev, size, gfp, route[0]);
+	/* Counted against the first pool of the route. */
+	if (IS_ENABLED(CONFIG_DMA_POOL_STATS))
+		atomic_long_inc(&atomic_pool_stats[route[0]].alloc_failures);
 	WARN(!(gfp & __GFP_NOWARN), "DMA pool exhausted for %s\n",
 	     dev_name(dev));
 	return NULL;
