@@ -793,7 +793,6 @@ atomic_pool_take(struct gen_pool *pool, unsigned int id, struct device *dev,
 	return true;
 }
 
-
 /*
  * The pools of the route of @gfp other than @tried, the first one, which
  * was missing, full or out of reach; then the warnings if none can serve.
