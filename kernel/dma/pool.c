@@ -406,9 +406,10 @@ DMA_SEAM long dma_atomic_pool_expand(struct gen_pool *pool,
 	/* No dirty line of the linear alias may land on the buffers later. */
 	arch_dma_prep_coherent(page, size);
 
+	/* Some of the pages may be shared already: reuse none of them. */
 	err = dma_atomic_pool_set_decrypted(page, order);
 	if (err)
-		goto leak_pages;
+		return err;
 
 	vaddr = atomic_pool_map(page, size);
 	if (!vaddr) {
@@ -424,14 +425,9 @@ DMA_SEAM long dma_atomic_pool_expand(struct gen_pool *pool,
 unmap_pages:
 	atomic_pool_unmap(vaddr, size);
 encrypt_pages:
-	if (dma_atomic_pool_set_encrypted(page, order))
-		goto leak_pages;
-	dma_atomic_pool_free_pages(page, order);
-	return err;
-
-leak_pages:
-	pr_warn_ratelimited("DMA: leaking %zu KiB of atomic pool memory that may not be private\n",
-			    size >> 10);
+	/* Shared memory that cannot be made private again is leaked. */
+	if (!WARN_ON_ONCE(dma_atomic_pool_set_encrypted(page, order)))
+		dma_atomic_pool_free_pages(page, order);
 	return err;
 }
 EXPORT_SYMBOL_IF_DMA_SEAMS(dma_atomic_pool_expand);

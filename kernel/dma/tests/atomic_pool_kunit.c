@@ -955,18 +955,23 @@ static void dma_atomic_pool_expand_add_fails(struct kunit *test)
 	dma_pool_expect_unmapped(test);
 }
 
-/* ... and if they cannot be encrypted again, leaked instead. */
+/* ... and if they cannot be encrypted again, leaked instead, with a warning. */
 static void dma_atomic_pool_expand_encrypt_fails(struct kunit *test)
 {
 	struct gen_pool *pool = dma_pool_fault_setup(test);
 	struct dma_pool_fault *f = &dma_pool_fault;
+	struct dma_kunit_log *log;
 
+	dma_kunit_rearm_warn_once(test);
+	log = dma_kunit_log_watch(test);
 	f->add_err = -ENOMEM;
 	f->encrypt_err = -EIO;
 	KUNIT_EXPECT_EQ(test, dma_atomic_pool_expand(pool, PAGE_SIZE,
 						     GFP_KERNEL), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, f->encrypts, 1);
 	KUNIT_EXPECT_EQ(test, f->frees, 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_log_warnings_at(log, "kernel/dma/pool.c"),
+			1);
 	dma_pool_expect_unmapped(test);
 }
 
