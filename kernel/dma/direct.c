@@ -662,10 +662,10 @@ void dma_direct_sync_sg_for_device(struct device *dev,
 
 		swiotlb_sync_single_for_device(dev, pa, sg->length, dir);
 		if (noncoherent)
-			arch_sync_dma_batch_for_device(pa, sg->length, dir);
+			arch_sync_dma_for_device(pa, sg->length, dir);
 	}
 	if (noncoherent)
-		arch_sync_dma_batch_flush();
+		arch_sync_dma_flush();
 }
 #endif
 
@@ -674,7 +674,7 @@ void dma_direct_sync_sg_for_device(struct device *dev,
 	IS_ENABLED(CONFIG_SWIOTLB)
 /*
  * First half of handing a scatterlist back to a non-coherent device's
- * CPU: start invalidating every entry, then wait once.  Copies out of
+ * CPU: issue the invalidation of every entry, then wait once.  Copies out of
  * bounce buffers must come after this, or they could read stale lines.
  * Each entry is invalidated over the length that the caller's bounce copy
  * uses: the mapped length on unmap, the entry's own length on a sync.
@@ -689,9 +689,9 @@ static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
 	/*
 	 * After the device only read the buffers there is nothing to
 	 * invalidate: a batching architecture's hook does nothing then (see
-	 * ARCH_HAS_SYNC_DMA_BATCH), so neither walk the list nor wait.
+	 * ARCH_HAS_BATCHED_DMA_SYNC), so neither walk the list nor wait.
 	 */
-	if (!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_BATCH) ||
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_BATCHED_DMA_SYNC) ||
 	    dir != DMA_TO_DEVICE) {
 		for_each_sg(sgl, sg, nents, n) {
 			phys_addr_t pa;
@@ -700,10 +700,10 @@ static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
 			if (unmap && sg_dma_is_bus_address(sg))
 				continue;
 			pa = dma_to_phys(dev, sg_dma_address(sg));
-			arch_sync_dma_batch_for_cpu(pa, unmap ? sg_dma_len(sg) :
-						    sg->length, dir);
+			arch_sync_dma_for_cpu(pa, unmap ? sg_dma_len(sg) :
+					      sg->length, dir);
 		}
-		arch_sync_dma_batch_flush();
+		arch_sync_dma_flush();
 	}
 	arch_sync_dma_for_cpu_all();
 }
@@ -855,13 +855,13 @@ int dma_direct_map_sg(struct device *dev,
 		sg_dma_len(sg) = sg->length;
 	}
 	if (flush)
-		arch_sync_dma_batch_flush();
+		arch_sync_dma_flush();
 	return nents;
 
 unmap_mapped:
 	/* Leave no maintenance in flight, even for a failed call. */
 	if (flush)
-		arch_sync_dma_batch_flush();
+		arch_sync_dma_flush();
 	/* The device never saw these entries: no cache maintenance. */
 	dma_direct_unmap_sg(dev, sgl, n, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC);
 	return err;

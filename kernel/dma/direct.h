@@ -83,14 +83,17 @@ dma_direct_sync_single_for_device(struct device *dev, dma_addr_t dma,
 	phys_addr_t pa = dma_to_phys(dev, dma);
 
 	swiotlb_sync_single_for_device(dev, pa, size, dir);
-	if (!dev_is_dma_coherent(dev))
+	if (!dev_is_dma_coherent(dev)) {
 		arch_sync_dma_for_device(pa, size, dir);
+		arch_sync_dma_flush();
+	}
 }
 
 /*
  * Hand the buffer back to the CPU, in the reverse order: drop stale cache
  * lines first, so that the copy out of a bounce buffer reads what the
- * device wrote.
+ * device wrote.  After the device only read the buffer a batching
+ * architecture issues nothing (ARCH_HAS_BATCHED_DMA_SYNC): no wait then.
  */
 static inline void
 dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
@@ -100,6 +103,8 @@ dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
 
 	if (!dev_is_dma_coherent(dev)) {
 		arch_sync_dma_for_cpu(pa, size, dir);
+		if (dir != DMA_TO_DEVICE)
+			arch_sync_dma_flush();
 		arch_sync_dma_for_cpu_all();
 	}
 	swiotlb_sync_single_for_cpu(dev, pa, size, dir);
@@ -129,8 +134,8 @@ dma_direct_map_bounce(struct device *dev, struct page *page, phys_addr_t pa,
  * and short: every page and scatterlist entry mapped takes it.  A coherent
  * device is done once the address fits: it needs neither cache maintenance
  * nor kmalloc bouncing, so its coherency is tested once, before the rest.
- * With @batch the cache maintenance is only started: the caller waits for
- * it with arch_sync_dma_batch_flush() (scatterlists).
+ * With @batch the cache maintenance is only issued: the caller waits for
+ * it with arch_sync_dma_flush() (scatterlists).
  */
 static __always_inline dma_addr_t
 dma_direct_map_one(struct device *dev, struct page *page,
@@ -154,10 +159,9 @@ dma_direct_map_one(struct device *dev, struct page *page,
 		return dma_direct_map_bounce(dev, page, pa, size, dir, attrs);
 
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC)) {
-		if (batch)
-			arch_sync_dma_batch_for_device(pa, size, dir);
-		else
-			arch_sync_dma_for_device(pa, size, dir);
+		arch_sync_dma_for_device(pa, size, dir);
+		if (!batch)
+			arch_sync_dma_flush();
 	}
 	return dma;
 }
