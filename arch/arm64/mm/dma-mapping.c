@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Copyright (C) 2012 ARM Ltd.
+ * Author: Catalin Marinas <catalin.marinas@arm.com>
  * Copyright (C) 2026 The DMA-direct rewrite authors
  *
  * arm64 hooks of the DMA mapping layer.
@@ -17,16 +18,12 @@
  * (ARCH_HAS_BATCHED_DMA_SYNC).
  *
  * A task may be preempted, and migrate, between issuing maintenance and
- * that barrier.  The window is wider with a scatterlist, not new:
- * dcache_clean_poc() and dcache_inval_poc() have always been preemptible
- * between their last dc and their dsb sy, and mainline's batched
- * maintenance relies on the same argument.  On the way out, __switch_to()
- * executes a dsb ish on the old CPU, which completes the maintenance
- * issued there for the inner shareable domain; it is not a dsb sy, and
- * the dsb sy that the task executes later on the new CPU does not wait for
- * maintenance issued on the old one.  Whatever keeps a preempted
- * single-range routine correct keeps a batch correct, and disabling
- * preemption across a scatterlist would only add latency.
+ * that barrier, as it always could inside dcache_clean_poc() and
+ * dcache_inval_poc() between their last dc and their dsb sy; a batch
+ * makes the window longer, not different.  __switch_to() covers it: its
+ * dsb ish completes the TLB and cache maintenance pending on the outgoing
+ * CPU before the task can run on another, and the task's own dsb sy then
+ * completes what it issued after migrating.
  */
 #include <linux/cache.h>
 #include <linux/dma-map-ops.h>

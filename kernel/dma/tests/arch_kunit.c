@@ -8,9 +8,9 @@
  * clean and invalidate ranges, and on the barriers that wait for them,
  * record what one DMA API call does, in order.  On arm64 the routines are
  * those of arch/arm64/mm/cache.S, with or without their own barrier, and
- * the barriers are found as instructions: every DSB and DMB in the cache
- * routines and in the DMA API functions that may wait inline
- * (arch_sync_dma_flush()) gets a probe, which records how strong it is.
+ * the barriers are found as instructions: every DSB in the cache routines
+ * and in the DMA API functions that may wait inline (arch_sync_dma_flush())
+ * gets a probe, which records whether it is a dsb sy.
  * Nothing in the code under test knows about the suite.  Where the
  * routines are inline instructions (riscv's Zicbom operations), the calls
  * into the architecture are probed instead.
@@ -85,10 +85,11 @@ static bool dma_arch_optional(const struct dma_arch_probe *p)
  * The functions whose barriers wait for DMA maintenance on arm64: the
  * cache routines that wait themselves, and the DMA API functions into
  * which arch_sync_dma_flush() is inlined (with the helpers that a
- * compiler may keep out of line).  Absent ones are skipped.
+ * compiler may keep out of line, under their own name or a clone's, such
+ * as "swiotlb_map.constprop.0").  Absent ones are skipped.
  */
 static const char * const dma_arch_barrier_fns[] = {
-	"dcache_clean_poc", "dcache_inval_poc",
+	"dcache_clean_poc", "dcache_inval_poc", "arch_sync_dma_flush",
 	"arch_sync_dma_for_device", "arch_sync_dma_for_cpu",
 	"arch_dma_prep_coherent",
 	"dma_map_page_attrs", "dma_unmap_page_attrs",
@@ -104,10 +105,9 @@ static const char * const dma_arch_barrier_fns[] = {
 
 #define DMA_ARCH_MAX_BARRIERS	64
 
-/* DSB and DMB, any option: the option is CRm, bits 11:8. */
+/* DSB, any option: the option is CRm, bits 11:8. */
 #define DMA_ARCH_INSN_MASK	0xfffff0ffU
 #define DMA_ARCH_INSN_DSB	0xd503309fU
-#define DMA_ARCH_INSN_DMB	0xd50330bfU
 #define DMA_ARCH_DSB_SY		0xd5033f9fU
 
 struct dma_arch_barrier {
@@ -160,7 +160,8 @@ static int dma_arch_pre(struct kprobe *kp, struct pt_regs *regs)
 	unsigned long a0 = regs_get_kernel_argument(regs, 0);
 	unsigned long a1 = regs_get_kernel_argument(regs, 1);
 
-	if (current != READ_ONCE(dma_arch_log.task))
+	/* Only the test's own calls: not an interrupt that hits them. */
+	if (!in_task() || current != READ_ONCE(dma_arch_log.task))
 		return 0;
 	switch (p->args) {
 	case ARGS_RANGE:
@@ -225,7 +226,7 @@ static int dma_arch_barrier_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct dma_arch_barrier *b = container_of(kp, struct dma_arch_barrier,
 						  kp);
 
-	if (current == READ_ONCE(dma_arch_log.task))
+	if (in_task() && current == READ_ONCE(dma_arch_log.task))
 		dma_arch_add(b->waits ? EV_BARRIER : EV_WEAK, 0, 0);
 	return 0;
 }
@@ -236,22 +237,20 @@ static void dma_arch_unregister_barriers(void)
 		unregister_kprobe(&dma_arch_barriers[--dma_arch_nr_barriers].kp);
 }
 
-/* Probe every DSB and DMB of one function, if the function exists. */
-static int dma_arch_probe_barriers(const char *fn)
+/* Probe every DSB of the function at @start. */
+static int dma_arch_probe_barriers(unsigned long start)
 {
-	unsigned long start = kallsyms_lookup_name(fn), size, off;
-	const u32 *insn;
+	unsigned long size, off;
+	const u32 *insn = (const u32 *)start;
 	int i, err;
 
-	if (!start || !kallsyms_lookup_size_offset(start, &size, &off))
-		return 0;
-	insn = (const u32 *)start;
+	if (!kallsyms_lookup_size_offset(start, &size, &off))
+		return -ENOENT;
 	for (i = 0; i < size / sizeof(*insn); i++) {
 		u32 op = le32_to_cpu(READ_ONCE(insn[i]));
-		u32 kind = op & DMA_ARCH_INSN_MASK;
 		struct dma_arch_barrier *b;
 
-		if (kind != DMA_ARCH_INSN_DSB && kind != DMA_ARCH_INSN_DMB)
+		if ((op & DMA_ARCH_INSN_MASK) != DMA_ARCH_INSN_DSB)
 			continue;
 		if (dma_arch_nr_barriers == DMA_ARCH_MAX_BARRIERS)
 			return -ENOSPC;
@@ -268,16 +267,37 @@ static int dma_arch_probe_barriers(const char *fn)
 	return 0;
 }
 
+/* Is @name one of dma_arch_barrier_fns, or a compiler's clone of one? */
+static bool dma_arch_barrier_fn(const char *name)
+{
+	size_t len = strcspn(name, ".");
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(dma_arch_barrier_fns); i++)
+		if (strlen(dma_arch_barrier_fns[i]) == len &&
+		    !strncmp(name, dma_arch_barrier_fns[i], len))
+			return true;
+	return false;
+}
+
+static int dma_arch_barrier_sym(void *data, const char *name,
+				unsigned long addr)
+{
+	int *err = data;
+
+	if (dma_arch_barrier_fn(name))
+		*err = dma_arch_probe_barriers(addr);
+	return *err;
+}
+
 static int dma_arch_register_barriers(void)
 {
-	int i, err;
+	int err = 0;
 
-	for (i = 0; i < ARRAY_SIZE(dma_arch_barrier_fns); i++) {
-		err = dma_arch_probe_barriers(dma_arch_barrier_fns[i]);
-		if (err) {
-			dma_arch_unregister_barriers();
-			return err;
-		}
+	kallsyms_on_each_symbol(dma_arch_barrier_sym, &err);
+	if (err) {
+		dma_arch_unregister_barriers();
+		return err;
 	}
 	/* The cache routines wait themselves, or their callers do. */
 	return dma_arch_nr_barriers ? 0 : -ENOENT;
@@ -289,17 +309,14 @@ static int dma_arch_suite_init(struct kunit_suite *suite)
 	int n, err;
 
 	dma_arch_log.batching = IS_ENABLED(CONFIG_ARCH_HAS_BATCHED_DMA_SYNC);
+	/* Not arm64: probe the calls into the architecture. */
+	dma_arch_log.calls = !IS_ENABLED(CONFIG_ARM64);
 	set = dma_arch_probes(&n);
-	err = IS_ENABLED(CONFIG_ARM64) ? dma_arch_register(set, n) : -ENOENT;
-	if (!err) {
+	err = dma_arch_register(set, n);
+	if (!err && !dma_arch_log.calls) {
 		err = dma_arch_register_barriers();
 		if (err)
 			dma_arch_unregister(set, n);
-	} else if (err == -ENOENT) {
-		/* No arm64 routines: probe the calls into the architecture. */
-		dma_arch_log.calls = true;
-		set = dma_arch_probes(&n);
-		err = dma_arch_register(set, n);
 	}
 	/* A kernel whose routines cannot be probed fails every case. */
 	dma_arch_log.probe_err = err;
