@@ -136,6 +136,13 @@ static struct dma_arch_probe dma_arch_call_probes[] = {
 	{ "__swiotlb_sync_single_for_device", EV_BOUNCE, false },
 };
 
+/*
+ * Only the test task's calls count.  An interrupt taken during one of them
+ * is not told apart (kprobe handlers run as NMIs on some architectures,
+ * so in_task() cannot tell), but it could only add records by doing
+ * cache maintenance or bouncing for a device of its own, and the test
+ * devices are the only non-coherent ones.
+ */
 static struct {
 	int probe_err;			/* why nothing can be counted */
 	struct task_struct *task;	/* only this task's calls count */
@@ -160,8 +167,7 @@ static int dma_arch_pre(struct kprobe *kp, struct pt_regs *regs)
 	unsigned long a0 = regs_get_kernel_argument(regs, 0);
 	unsigned long a1 = regs_get_kernel_argument(regs, 1);
 
-	/* Only the test's own calls: not an interrupt that hits them. */
-	if (!in_task() || current != READ_ONCE(dma_arch_log.task))
+	if (current != READ_ONCE(dma_arch_log.task))
 		return 0;
 	switch (p->args) {
 	case ARGS_RANGE:
@@ -226,7 +232,7 @@ static int dma_arch_barrier_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct dma_arch_barrier *b = container_of(kp, struct dma_arch_barrier,
 						  kp);
 
-	if (in_task() && current == READ_ONCE(dma_arch_log.task))
+	if (current == READ_ONCE(dma_arch_log.task))
 		dma_arch_add(b->waits ? EV_BARRIER : EV_WEAK, 0, 0);
 	return 0;
 }
