@@ -247,7 +247,7 @@ static void dma_arch_unregister_barriers(void)
 static int dma_arch_probe_barriers(unsigned long start)
 {
 	unsigned long size, off;
-	const u32 *insn = (const u32 *)start;
+	const __le32 *insn = (const __le32 *)start;
 	int i, err;
 
 	if (!kallsyms_lookup_size_offset(start, &size, &off))
