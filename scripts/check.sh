@@ -226,7 +226,13 @@ grep -v '^series: .*: applied ' "$build/results/base-check.txt"
 overlap=$top/../shared/bin/upstream-overlap
 if [ -x "$overlap" ]; then
 	log "upstream-overlap against the base tree"
-	(cd "$top" && "$overlap" "$build/base") || failed upstream-overlap
+	# The files are named: found through git, they would be none in a
+	# clone that another user owns, and the step would pass unread.
+	(cd "$top" && "$overlap" "$build/base" \
+		kernel/dma/direct.c kernel/dma/direct.h \
+		include/linux/dma-direct.h kernel/dma/coherent.c \
+		kernel/dma/remap.c kernel/dma/ops_helpers.c kernel/dma/pool.c \
+		arch/arm64/mm/dma-mapping.c) || failed upstream-overlap
 else
 	failed "upstream-overlap: $overlap not found (../shared must sit beside this repository)"
 fi

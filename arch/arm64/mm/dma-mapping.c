@@ -50,8 +50,7 @@ static inline unsigned long arm64_dma_lm_addr(phys_addr_t paddr)
  *
  * Context: any context; does not sleep.
  */
-void arch_sync_dma_for_device(phys_addr_t paddr, size_t size,
-			      enum dma_data_direction dir)
+void arch_sync_dma_for_device(phys_addr_t paddr, size_t size, enum dma_data_direction dir)
 {
 	unsigned long va = arm64_dma_lm_addr(paddr);
 
@@ -70,8 +69,7 @@ void arch_sync_dma_for_device(phys_addr_t paddr, size_t size,
  *
  * Context: any context; does not sleep.
  */
-void arch_sync_dma_for_cpu(phys_addr_t paddr, size_t size,
-			   enum dma_data_direction dir)
+void arch_sync_dma_for_cpu(phys_addr_t paddr, size_t size, enum dma_data_direction dir)
 {
 	unsigned long va = arm64_dma_lm_addr(paddr);
 
@@ -114,9 +112,9 @@ void arch_dma_prep_coherent(struct page *page, size_t size)
 void arch_setup_dma_ops(struct device *dev, bool coherent)
 {
 	int granule = cache_line_size_of_cpu();
+	bool coarse = !coherent && granule > ARCH_DMA_MINALIGN;
 
-	WARN_TAINT(!coherent && granule > ARCH_DMA_MINALIGN,
-		   TAINT_CPU_OUT_OF_SPEC,
+	WARN_TAINT(coarse, TAINT_CPU_OUT_OF_SPEC,
 		   "%s %s: ARCH_DMA_MINALIGN smaller than CTR_EL0.CWG (%d < %d)",
 		   dev_driver_string(dev), dev_name(dev), ARCH_DMA_MINALIGN,
 		   granule);

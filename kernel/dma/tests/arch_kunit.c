@@ -650,6 +650,27 @@ static int dma_arch_sg_barriers(struct kunit *test, int nr, unsigned int n)
 }
 
 /*
+ * The records of a scatterlist call that maintains every entry with @ev:
+ * exactly each entry, nothing of the other kind, and the barriers of
+ * dma_arch_sg_barriers(), whose count is returned.
+ */
+static int dma_arch_sg_expect(struct kunit *test, int nr,
+			      const struct dma_arch_sg *s, enum dma_arch_ev ev)
+{
+	enum dma_arch_ev other = ev == EV_CLEAN ? EV_INVAL : EV_CLEAN;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, ev), s->n);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, other), 0);
+	for (i = 0; i < s->n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, dma_arch_saw(nr, ev,
+							 page_to_phys(s->pages[i]),
+							 PAGE_SIZE),
+				      "entry %u not maintained exactly", i);
+	return dma_arch_sg_barriers(test, nr, s->n);
+}
+
+/*
  * A scatterlist of N entries gets N cleans on map and on a sync for the
  * device, and N invalidates on a sync for the CPU and on unmap, each of
  * exactly its entry; with batching, one barrier per call, after the last
@@ -657,7 +678,7 @@ static int dma_arch_sg_barriers(struct kunit *test, int nr, unsigned int n)
  */
 static void dma_arch_map_sg(struct kunit *test)
 {
-	unsigned int n = *(const unsigned int *)test->param_value, i;
+	unsigned int n = *(const unsigned int *)test->param_value;
 	struct device *dev = dma_kunit_simple_device(test, true);
 	struct dma_arch_sg *s = dma_arch_sg_alloc(test, n);
 	int nr, mapped, map_barriers, unmap_barriers;
@@ -669,36 +690,22 @@ static void dma_arch_map_sg(struct kunit *test)
 	mapped = dma_map_sg(dev, s->sgl, n, DMA_BIDIRECTIONAL);
 	nr = dma_arch_stop(test);
 	KUNIT_ASSERT_EQ(test, mapped, n);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), n);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
-	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_CLEAN,
-						     page_to_phys(s->pages[i]), PAGE_SIZE));
-	map_barriers = dma_arch_sg_barriers(test, nr, n);
+	map_barriers = dma_arch_sg_expect(test, nr, s, EV_CLEAN);
 
 	dma_arch_start();
 	dma_sync_sg_for_cpu(dev, s->sgl, n, DMA_BIDIRECTIONAL);
 	nr = dma_arch_stop(test);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), n);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
-	dma_arch_sg_barriers(test, nr, n);
+	dma_arch_sg_expect(test, nr, s, EV_INVAL);
 
 	dma_arch_start();
 	dma_sync_sg_for_device(dev, s->sgl, n, DMA_BIDIRECTIONAL);
 	nr = dma_arch_stop(test);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), n);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), 0);
-	dma_arch_sg_barriers(test, nr, n);
+	dma_arch_sg_expect(test, nr, s, EV_CLEAN);
 
 	dma_arch_start();
 	dma_unmap_sg(dev, s->sgl, n, DMA_BIDIRECTIONAL);
 	nr = dma_arch_stop(test);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), n);
-	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_CLEAN), 0);
-	for (i = 0; i < n; i++)
-		KUNIT_EXPECT_TRUE(test, dma_arch_saw(nr, EV_INVAL,
-						     page_to_phys(s->pages[i]), PAGE_SIZE));
-	unmap_barriers = dma_arch_sg_barriers(test, nr, n);
+	unmap_barriers = dma_arch_sg_expect(test, nr, s, EV_INVAL);
 
 	kunit_info(test, "%u entries: %d barriers on map, %d on unmap (%s)\n",
 		   n, map_barriers, unmap_barriers,
