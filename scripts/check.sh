@@ -167,7 +167,10 @@ for run in "${runs[@]}"; do
 	if [ -n "$splats" ]; then
 		log "$run: debug reports in the kernel log:"
 		echo "$splats" | head -n 20 | sed 's/^/    /'
-		failed "$run: debug reports"
+		# The closing list names the first reports too: CI shows only
+		# the end of the output.
+		failed "$run: debug reports, the first of them:
+$(echo "$splats" | head -n 5 | cut -c 1-200 | sed 's/^/      /')"
 	else
 		log "$run: no lockdep, DMA API or KASAN report in the kernel log"
 	fi

@@ -19,6 +19,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mount.h>
+#include <linux/radix-tree.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -337,7 +338,8 @@ void dma_kunit_expect_user_view(struct kunit *test, unsigned long uaddr,
  * scheduler's atomic checks log "BUG:" lines.  A case that causes WARN()s
  * on purpose counts them with dma_kunit_log_warnings(), and its own
  * expectation judges the number; any other report fails the case, and
- * so does any error that dma-debug counts (DMA-API misuse).
+ * so does any error that dma-debug counts (DMA-API misuse) or any other
+ * line it logs (when it turns itself off, say).
  */
 #define DMA_KUNIT_WARN		"WARNING: CPU:"
 #define DMA_KUNIT_COUNTS	32
@@ -403,7 +405,8 @@ static void dma_kunit_reports_check(struct kunit_resource *res)
 		line[len] = '\0';
 		if (strstr(line, DMA_KUNIT_WARN) ?
 		    !dma_kunit_reports_was_counted(r, iter.cur_seq - 1) :
-		    strstr(line, "WARNING:") || strstr(line, "BUG:")) {
+		    strstr(line, "WARNING:") || strstr(line, "BUG:") ||
+		    strstr(line, "DMA-API: ")) {
 			KUNIT_FAIL(r->test, "unexpected kernel report: %s",
 				   strim(line));
 			break;
@@ -890,6 +893,28 @@ static void dma_kunit_faults_setup(struct kunit *test)
 #define DMA_KUNIT_FAULT_COUNTS	(!IS_ENABLED(CONFIG_KASAN))
 
 /*
+ * Keep the thread on its CPU, with that CPU's radix tree preload pool
+ * full, until dma_kunit_fault_unpin().  DMA API debugging records each
+ * buffer in a radix tree whose nodes are GFP_ATOMIC allocations; when one
+ * fails, the node comes from the preload pool of the CPU, and only when
+ * that pool is empty too does dma-debug turn itself off for the rest of
+ * the boot.  Which CPU a case runs on, and what its pool holds, vary from
+ * boot to boot with more than one CPU: this way an armed failure there is
+ * always absorbed, and a sweep makes the same calls in every boot.
+ */
+static void dma_kunit_fault_pin(void)
+{
+	migrate_disable();
+	if (IS_ENABLED(CONFIG_DMA_API_DEBUG) && !radix_tree_preload(GFP_KERNEL))
+		radix_tree_preload_end();
+}
+
+static void dma_kunit_fault_unpin(void)
+{
+	migrate_enable();
+}
+
+/*
  * Make the call with its @nth allocation failing, and undo what succeeded,
  * until the free pages are as they were.  Return the call's result, or 1
  * if the armed allocation was never reached.
@@ -904,9 +929,11 @@ static int dma_kunit_fault_once(struct kunit *test,
 
 	for (tries = 0; tries < DMA_KUNIT_FAULT_TRIES; tries++) {
 		before = dma_kunit_free_pages();
+		dma_kunit_fault_pin();
 		dma_kunit_fail_nth(nth);
 		err = ops->call(test, ctx);
 		fired = dma_kunit_fault_fired();
+		dma_kunit_fault_unpin();
 		KUNIT_EXPECT_TRUE_MSG(test, fired || !err,
 				      "the call fails with no fault: %d", err);
 		if (!err)
