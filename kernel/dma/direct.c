@@ -673,49 +673,51 @@ void dma_direct_sync_sg_for_device(struct device *dev,
 	IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL) || \
 	IS_ENABLED(CONFIG_SWIOTLB)
 /*
- * First half of handing a scatterlist back to a non-coherent device's
- * CPU: issue the invalidation of every entry, then wait once.  Copies out of
- * bounce buffers must come after this, or they could read stale lines.
- * Each entry is invalidated over the length that the caller's bounce copy
- * uses: the mapped length on unmap, the entry's own length on a sync.
+ * Whether handing a scatterlist back to the CPU issues cache maintenance,
+ * to be waited for: for a non-coherent device, unless the device only read
+ * the buffers and the architecture batches, as its hook then issues
+ * nothing (see ARCH_HAS_BATCHED_DMA_SYNC).
  */
-static void dma_direct_sg_inval(struct device *dev, struct scatterlist *sgl,
-				int nents, enum dma_data_direction dir,
-				bool unmap)
+static bool dma_direct_sg_cpu_inval(struct device *dev,
+				    enum dma_data_direction dir)
 {
-	struct scatterlist *sg;
-	int n;
+	if (dev_is_dma_coherent(dev))
+		return false;
+	return !IS_ENABLED(CONFIG_ARCH_HAS_BATCHED_DMA_SYNC) ||
+	       dir != DMA_TO_DEVICE;
+}
 
-	/*
-	 * After the device only read the buffers there is nothing to
-	 * invalidate: a batching architecture's hook does nothing then (see
-	 * ARCH_HAS_BATCHED_DMA_SYNC), so neither walk the list nor wait.
-	 */
-	if (!IS_ENABLED(CONFIG_ARCH_HAS_BATCHED_DMA_SYNC) ||
-	    dir != DMA_TO_DEVICE) {
-		for_each_sg(sgl, sg, nents, n) {
-			phys_addr_t pa;
-
-			/* Unmap leaves peer-to-peer entries alone. */
-			if (unmap && sg_dma_is_bus_address(sg))
-				continue;
-			pa = dma_to_phys(dev, sg_dma_address(sg));
-			arch_sync_dma_for_cpu(pa, unmap ? sg_dma_len(sg) :
-					      sg->length, dir);
-		}
-		arch_sync_dma_flush();
-	}
+/* Wait for the invalidation issued so far. */
+static void dma_direct_sg_wait_for_cpu(void)
+{
+	arch_sync_dma_flush();
 	arch_sync_dma_for_cpu_all();
 }
 
-/* Second half, per entry: copy a bounced entry back to its buffer. */
-static void dma_direct_sg_copy_for_cpu(struct device *dev, phys_addr_t pa,
-				       unsigned int len,
-				       enum dma_data_direction dir)
+/*
+ * Hand one entry back to the CPU: issue its invalidation (@inval) and, if
+ * it was bounced, wait for all the invalidation issued so far before the
+ * copy out of its slot reads what the device wrote.  @len is what the copy
+ * uses: the mapped length on unmap, the entry's own length on a sync.
+ * Return the bounce pool of the entry, or NULL if it was not bounced.
+ */
+static struct io_tlb_pool *
+dma_direct_sg_entry_for_cpu(struct device *dev, phys_addr_t pa,
+			    unsigned int len, enum dma_data_direction dir,
+			    bool inval)
 {
-	swiotlb_sync_single_for_cpu(dev, pa, len, dir);
+	struct io_tlb_pool *pool = swiotlb_find_pool(dev, pa);
+
+	if (inval)
+		arch_sync_dma_for_cpu(pa, len, dir);
+	if (unlikely(pool)) {
+		if (inval)
+			dma_direct_sg_wait_for_cpu();
+		__swiotlb_sync_single_for_cpu(dev, pa, len, dir, pool);
+	}
 	if (dir == DMA_FROM_DEVICE)
 		arch_dma_mark_clean(pa, len);
+	return pool;
 }
 
 /**
@@ -726,7 +728,7 @@ static void dma_direct_sg_copy_for_cpu(struct device *dev, phys_addr_t pa,
  * @dir: direction of the transfer
  *
  * Like dma_direct_sync_single_for_cpu() on each entry, with the cache
- * maintenance of all entries waited for once, before any bounce copy.
+ * maintenance waited for once at the end, and before each bounce copy.
  *
  * Context: any context; does not sleep.
  */
@@ -734,15 +736,16 @@ void dma_direct_sync_sg_for_cpu(struct device *dev,
 				struct scatterlist *sgl, int nents,
 				enum dma_data_direction dir)
 {
+	bool inval = dma_direct_sg_cpu_inval(dev, dir);
 	struct scatterlist *sg;
 	int n;
 
-	if (!dev_is_dma_coherent(dev))
-		dma_direct_sg_inval(dev, sgl, nents, dir, false);
 	for_each_sg(sgl, sg, nents, n)
-		dma_direct_sg_copy_for_cpu(dev,
-					   dma_to_phys(dev, sg_dma_address(sg)),
-					   sg->length, dir);
+		dma_direct_sg_entry_for_cpu(dev,
+					    dma_to_phys(dev, sg_dma_address(sg)),
+					    sg->length, dir, inval);
+	if (inval)
+		dma_direct_sg_wait_for_cpu();
 }
 
 /**
@@ -755,7 +758,8 @@ void dma_direct_sync_sg_for_cpu(struct device *dev,
  *
  * Entries that carry a PCI bus address were not mapped by us; they only
  * lose their mark.  Like dma_direct_unmap_page() on each entry otherwise,
- * with the cache maintenance of all entries waited for once.
+ * with the cache maintenance waited for once at the end, and before each
+ * bounce copy.
  *
  * Context: any context; does not sleep.
  */
@@ -764,13 +768,12 @@ void dma_direct_unmap_sg(struct device *dev,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
 	bool cpu_sync = !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
+	bool inval = cpu_sync && dma_direct_sg_cpu_inval(dev, dir);
 	struct scatterlist *sg;
 	int n;
 
-	if (cpu_sync && !dev_is_dma_coherent(dev))
-		dma_direct_sg_inval(dev, sgl, nents, dir, true);
-
 	for_each_sg(sgl, sg, nents, n) {
+		struct io_tlb_pool *pool;
 		phys_addr_t pa;
 
 		if (sg_dma_is_bus_address(sg)) {
@@ -779,10 +782,18 @@ void dma_direct_unmap_sg(struct device *dev,
 		}
 		pa = dma_to_phys(dev, sg_dma_address(sg));
 		if (cpu_sync)
-			dma_direct_sg_copy_for_cpu(dev, pa, sg_dma_len(sg), dir);
-		swiotlb_tbl_unmap_single(dev, pa, sg_dma_len(sg), dir,
-					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
+			pool = dma_direct_sg_entry_for_cpu(dev, pa,
+							   sg_dma_len(sg), dir,
+							   inval);
+		else
+			pool = swiotlb_find_pool(dev, pa);
+		if (unlikely(pool))
+			__swiotlb_tbl_unmap_single(dev, pa, sg_dma_len(sg), dir,
+						   attrs | DMA_ATTR_SKIP_CPU_SYNC,
+						   pool);
 	}
+	if (inval)
+		dma_direct_sg_wait_for_cpu();
 }
 #endif
 

@@ -90,26 +90,33 @@ dma_direct_sync_single_for_device(struct device *dev, dma_addr_t dma,
 }
 
 /*
- * Hand the buffer back to the CPU, in the reverse order: drop stale cache
- * lines first, so that the copy out of a bounce buffer reads what the
- * device wrote.  After the device only read the buffer a batching
- * architecture issues nothing (ARCH_HAS_BATCHED_DMA_SYNC): no wait then.
+ * Hand the buffer at @pa back to the CPU, in the reverse order of handing
+ * it to the device: drop stale cache lines and wait for that, so that the
+ * copy out of its slot in @pool, if it was bounced, reads what the device
+ * wrote.
  */
+static inline void
+dma_direct_cpu_sync(struct device *dev, phys_addr_t pa, size_t size,
+		    enum dma_data_direction dir, struct io_tlb_pool *pool)
+{
+	if (!dev_is_dma_coherent(dev)) {
+		arch_sync_dma_for_cpu(pa, size, dir);
+		arch_sync_dma_flush();
+		arch_sync_dma_for_cpu_all();
+	}
+	if (unlikely(pool))
+		__swiotlb_sync_single_for_cpu(dev, pa, size, dir, pool);
+	if (dir == DMA_FROM_DEVICE)
+		arch_dma_mark_clean(pa, size);
+}
+
 static inline void
 dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
 			       size_t size, enum dma_data_direction dir)
 {
 	phys_addr_t pa = dma_to_phys(dev, dma);
 
-	if (!dev_is_dma_coherent(dev)) {
-		arch_sync_dma_for_cpu(pa, size, dir);
-		if (dir != DMA_TO_DEVICE)
-			arch_sync_dma_flush();
-		arch_sync_dma_for_cpu_all();
-	}
-	swiotlb_sync_single_for_cpu(dev, pa, size, dir);
-	if (dir == DMA_FROM_DEVICE)
-		arch_dma_mark_clean(pa, size);
+	dma_direct_cpu_sync(dev, pa, size, dir, swiotlb_find_pool(dev, pa));
 }
 
 /*
@@ -174,17 +181,18 @@ dma_direct_map_page(struct device *dev, struct page *page,
 	return dma_direct_map_one(dev, page, offset, size, dir, attrs, false);
 }
 
+/* The bounce pool is looked up once, for the copy back and the unmap. */
 static inline void
 dma_direct_unmap_page(struct device *dev, dma_addr_t dma, size_t size,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
+	phys_addr_t pa = dma_to_phys(dev, dma);
+	struct io_tlb_pool *pool = swiotlb_find_pool(dev, pa);
+
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		dma_direct_sync_single_for_cpu(dev, dma, size, dir);
-	/*
-	 * A no-op unless the address lies in a swiotlb pool; the copy back,
-	 * if wanted, was done by the sync above.
-	 */
-	swiotlb_tbl_unmap_single(dev, dma_to_phys(dev, dma), size, dir,
-				 DMA_ATTR_SKIP_CPU_SYNC | attrs);
+		dma_direct_cpu_sync(dev, pa, size, dir, pool);
+	if (unlikely(pool))
+		__swiotlb_tbl_unmap_single(dev, pa, size, dir,
+					   attrs | DMA_ATTR_SKIP_CPU_SYNC, pool);
 }
 #endif /* _KERNEL_DMA_DIRECT_INTERNAL_H */
