@@ -355,10 +355,9 @@ static bool dma_direct_wants_cookie(struct device *dev, unsigned long attrs)
 
 /*
  * The caller gets the buffer as the allocator left it: it has no kernel
- * mapping to clear it through.  Kept out of dma_direct_alloc(), so that
- * the common path there spills no registers for it.
+ * mapping to clear it through.
  */
-static noinline void *dma_direct_alloc_cookie(struct device *dev, size_t size,
+static void *dma_direct_alloc_cookie(struct device *dev, size_t size,
 					      dma_addr_t *dma, gfp_t gfp)
 {
 	struct page *page;
@@ -672,19 +671,11 @@ void dma_direct_sync_sg_for_device(struct device *dev,
 #if IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
 	IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL) || \
 	IS_ENABLED(CONFIG_SWIOTLB)
-/*
- * Whether handing a scatterlist back to the CPU issues cache maintenance,
- * to be waited for: for a non-coherent device, unless the device only read
- * the buffers and the architecture batches, as its hook then issues
- * nothing (see ARCH_HAS_BATCHED_DMA_SYNC).
- */
+/* Whether handing a scatterlist back to the CPU issues cache maintenance. */
 static bool dma_direct_sg_cpu_inval(struct device *dev,
 				    enum dma_data_direction dir)
 {
-	if (dev_is_dma_coherent(dev))
-		return false;
-	return !IS_ENABLED(CONFIG_ARCH_HAS_BATCHED_DMA_SYNC) ||
-	       dir != DMA_TO_DEVICE;
+	return !dev_is_dma_coherent(dev) && dma_direct_cpu_sync_issues(dir);
 }
 
 /* Wait for the invalidation issued so far. */

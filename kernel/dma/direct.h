@@ -90,24 +90,31 @@ dma_direct_sync_single_for_device(struct device *dev, dma_addr_t dma,
 }
 
 /*
- * Hand the buffer at @pa back to the CPU, in the reverse order of handing
- * it to the device: drop stale cache lines and wait for that, so that the
- * copy out of its slot in @pool, if it was bounced, reads what the device
- * wrote.
+ * Whether handing a buffer back to the CPU of a non-coherent device issues
+ * cache maintenance: not after the device only read the buffer, where the
+ * architecture batches, as its hook then issues nothing (see
+ * ARCH_HAS_BATCHED_DMA_SYNC) and there is nothing to wait for.
+ */
+static inline bool dma_direct_cpu_sync_issues(enum dma_data_direction dir)
+{
+	return !IS_ENABLED(CONFIG_ARCH_HAS_BATCHED_DMA_SYNC) ||
+	       dir != DMA_TO_DEVICE;
+}
+
+/*
+ * Hand the buffer back to the CPU, in the reverse order of handing it to
+ * the device: drop stale cache lines and wait for that first, so that the
+ * copy out of a bounce buffer reads what the device wrote.
  */
 static inline void
-dma_direct_cpu_sync(struct device *dev, phys_addr_t pa, size_t size,
-		    enum dma_data_direction dir, struct io_tlb_pool *pool)
+dma_direct_inval_for_cpu(struct device *dev, phys_addr_t pa, size_t size,
+			 enum dma_data_direction dir)
 {
 	if (!dev_is_dma_coherent(dev)) {
 		arch_sync_dma_for_cpu(pa, size, dir);
 		arch_sync_dma_flush();
 		arch_sync_dma_for_cpu_all();
 	}
-	if (unlikely(pool))
-		__swiotlb_sync_single_for_cpu(dev, pa, size, dir, pool);
-	if (dir == DMA_FROM_DEVICE)
-		arch_dma_mark_clean(pa, size);
 }
 
 static inline void
@@ -116,7 +123,10 @@ dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t dma,
 {
 	phys_addr_t pa = dma_to_phys(dev, dma);
 
-	dma_direct_cpu_sync(dev, pa, size, dir, swiotlb_find_pool(dev, pa));
+	dma_direct_inval_for_cpu(dev, pa, size, dir);
+	swiotlb_sync_single_for_cpu(dev, pa, size, dir);
+	if (dir == DMA_FROM_DEVICE)
+		arch_dma_mark_clean(pa, size);
 }
 
 /*
@@ -181,18 +191,30 @@ dma_direct_map_page(struct device *dev, struct page *page,
 	return dma_direct_map_one(dev, page, offset, size, dir, attrs, false);
 }
 
-/* The bounce pool is looked up once, for the copy back and the unmap. */
+/*
+ * As a sync for the CPU then the release of the bounce slot, with the
+ * bounce pool looked up once for both.  A buffer that the device only read
+ * needs no copy back and, where the architecture batches, no call into it.
+ */
 static inline void
 dma_direct_unmap_page(struct device *dev, dma_addr_t dma, size_t size,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
 	phys_addr_t pa = dma_to_phys(dev, dma);
-	struct io_tlb_pool *pool = swiotlb_find_pool(dev, pa);
+	bool cpu_sync = !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+			dma_direct_cpu_sync_issues(dir);
+	struct io_tlb_pool *pool;
 
-	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		dma_direct_cpu_sync(dev, pa, size, dir, pool);
-	if (unlikely(pool))
+	if (cpu_sync)
+		dma_direct_inval_for_cpu(dev, pa, size, dir);
+	pool = swiotlb_find_pool(dev, pa);
+	if (unlikely(pool)) {
+		if (cpu_sync)
+			__swiotlb_sync_single_for_cpu(dev, pa, size, dir, pool);
 		__swiotlb_tbl_unmap_single(dev, pa, size, dir,
 					   attrs | DMA_ATTR_SKIP_CPU_SYNC, pool);
+	}
+	if (cpu_sync && dir == DMA_FROM_DEVICE)
+		arch_dma_mark_clean(pa, size);
 }
 #endif /* _KERNEL_DMA_DIRECT_INTERNAL_H */
