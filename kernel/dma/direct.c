@@ -358,7 +358,7 @@ static bool dma_direct_wants_cookie(struct device *dev, unsigned long attrs)
  * mapping to clear it through.
  */
 static void *dma_direct_alloc_cookie(struct device *dev, size_t size,
-					      dma_addr_t *dma, gfp_t gfp)
+				     dma_addr_t *dma, gfp_t gfp)
 {
 	struct page *page;
 
