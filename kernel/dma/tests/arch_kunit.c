@@ -850,6 +850,84 @@ static void dma_arch_bounce_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_arch_find(nr, 0, EV_BOUNCE), bounce);
 }
 
+/*
+ * The records of a scatterlist of @n bounced entries handed back to the
+ * CPU: @n invalidations and @n copies out of the slots, none of which
+ * comes after an invalidation that no barrier has waited for yet.
+ */
+static void dma_arch_sg_bounces_waited(struct kunit *test, int nr,
+				       unsigned int n)
+{
+	bool pending = false;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_INVAL), n);
+	KUNIT_EXPECT_EQ(test, dma_arch_count(nr, EV_BOUNCE), n);
+	for (i = 0; i < nr; i++) {
+		switch (dma_arch_log.rec[i].ev) {
+		case EV_INVAL:
+			pending = true;
+			break;
+		case EV_BARRIER:
+			pending = false;
+			break;
+		case EV_BOUNCE:
+			KUNIT_EXPECT_FALSE_MSG(test, pending,
+					       "record %d: copied out of a slot before the invalidation completed",
+					       i);
+			break;
+		default:
+			break;
+		}
+	}
+	KUNIT_EXPECT_TRUE(test, dma_arch_waited(nr));
+}
+
+/*
+ * A scatterlist whose entries all bounce: however the invalidations are
+ * batched, each copy out of a slot waits for them, on a sync for the CPU
+ * and on unmap.
+ */
+static void dma_arch_sg_bounce_order(struct kunit *test)
+{
+	const unsigned int n = 4;
+	struct device *dev = dma_kunit_simple_device(test, true);
+	size_t len = dma_arch_unaligned_kmalloc_size();
+	struct scatterlist *sgl;
+	unsigned int i;
+	int nr, mapped;
+
+	if (!is_swiotlb_active(dev))
+		kunit_skip(test, "no swiotlb pool to bounce through");
+	if (!len)
+		kunit_skip(test, "every kmalloc size is cache-line aligned");
+	sgl = kunit_kmalloc_array(test, n, sizeof(*sgl), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	sg_init_table(sgl, n);
+	for (i = 0; i < n; i++) {
+		void *buf = kunit_kmalloc(test, len, GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, buf);
+		sg_set_buf(&sgl[i], buf, len);
+	}
+	mapped = dma_map_sg(dev, sgl, n, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_EQ(test, mapped, n);
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_NE_MSG(test, dma_to_phys(dev, sg_dma_address(&sgl[i])),
+				    sg_phys(&sgl[i]),
+				    "entry %u: a small kmalloc buffer must bounce", i);
+
+	dma_arch_start();
+	dma_sync_sg_for_cpu(dev, sgl, n, DMA_FROM_DEVICE);
+	nr = dma_arch_stop(test);
+	dma_arch_sg_bounces_waited(test, nr, n);
+
+	dma_arch_start();
+	dma_unmap_sg(dev, sgl, n, DMA_FROM_DEVICE);
+	nr = dma_arch_stop(test);
+	dma_arch_sg_bounces_waited(test, nr, n);
+}
+
 /* A remapped coherent buffer has its linear alias cleaned once, whole. */
 static void dma_arch_alloc_prep(struct kunit *test)
 {
@@ -878,6 +956,7 @@ static struct kunit_case dma_arch_cases[] = {
 	KUNIT_CASE(dma_arch_sg_to_device_back),
 	KUNIT_CASE(dma_arch_sg_sync_length),
 	KUNIT_CASE(dma_arch_bounce_order),
+	KUNIT_CASE(dma_arch_sg_bounce_order),
 	KUNIT_CASE(dma_arch_alloc_prep),
 	{}
 };
